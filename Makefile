@@ -1,0 +1,40 @@
+# Two commands on a fresh machine: `make run` (the app on SQLite with demo accounts)
+# and `make test` (the whole suite). Everything they need is installed from here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app.web:create_app
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test install system-deps lint bench
+
+install: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Debian packages: chromium for the browser tests, pango for WeasyPrint's PDF letters.
+system-deps:
+	@command -v chromium >/dev/null && ldconfig -p | grep -q libpango-1.0 || \
+	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-dejavu-core \
+	   libpango-1.0-0 libpangoft2-1.0-0)
+
+run: install
+	$(FLASK) init-db
+	$(FLASK) deploy
+	$(FLASK) seed-demo
+	INVALIDITE_TIMERS=1 $(FLASK) run --no-reload --host 127.0.0.1 --port 5000
+
+test: install system-deps
+	$(BIN)/ruff check app tests bench
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/engine.py

@@ -1,0 +1,95 @@
+"""`flask` commands: init-db, deploy, seed-demo, run-timers, clock."""
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+
+import click
+from flask import Flask, current_app
+
+from app.engine.clock import clock
+from app.engine.deploy import deploy, read_folders
+from app.engine.specs import DeployRefused
+
+
+def register(app: Flask) -> None:
+    for command in (init_db, deploy_command, seed_demo, run_timers, clock_command):
+        app.cli.add_command(command)
+
+
+def services():
+    return current_app.extensions["invalidite"]
+
+
+def upgrade_database(url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from app.config import ROOT
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.attributes["database_url"] = url
+    command.upgrade(config, "head")
+
+
+@click.command("init-db")
+def init_db():
+    """Create or migrate the database schema (Alembic)."""
+    upgrade_database(current_app.config["DATABASE_URL"])
+    click.echo("Base de données à jour.")
+
+
+def deploy_folders(app: Flask, deployed_by: str = "system"):
+    sources = read_folders(app.config["PROCESSES_DIR"], app.config["FORMS_DIR"])
+    factory = app.extensions["invalidite"].session_factory
+    with factory() as session, session.begin():
+        return deploy(session, sources, deployed_by)
+
+
+@click.command("deploy")
+def deploy_command():
+    """Check and deploy processes/ and forms/ (new version only when content changed)."""
+    try:
+        report = deploy_folders(current_app)
+    except DeployRefused as refused:
+        click.echo("Déploiement refusé, rien n'a été déployé :", err=True)
+        for error in refused.errors:
+            click.echo(f"  - {error}", err=True)
+        sys.exit(1)
+    for key, version in report.new_versions.items():
+        click.echo(f"{key} : version {version}")
+    for key in report.unchanged:
+        click.echo(f"{key} : inchangé")
+
+
+@click.command("seed-demo")
+def seed_demo():
+    """Create the demo caisses and accounts (password « demo »); idempotent."""
+    from app.seed import seed_demo_accounts
+
+    with services().session_factory() as session, session.begin():
+        created = seed_demo_accounts(session)
+    click.echo(f"Comptes de démonstration : {created} créés.")
+
+
+@click.command("run-timers")
+def run_timers():
+    """Run the timer worker in the foreground (as many as you like, on any machine)."""
+    from app.engine.timers import TimerWorker
+
+    click.echo("Minuteurs BPMN : en attente (Ctrl+C pour arrêter).")
+    TimerWorker(services().runtime).start(blocking=True)
+
+
+@click.command("clock")
+@click.option("--advance-days", type=float, default=0.0)
+@click.option("--advance-seconds", type=float, default=0.0)
+@click.option("--reset", is_flag=True)
+def clock_command(advance_days: float, advance_seconds: float, reset: bool):
+    """Move the application clock (demo and tests only)."""
+    if reset:
+        clock.set_offset(timedelta(0))
+    else:
+        clock.advance(timedelta(days=advance_days, seconds=advance_seconds))
+    click.echo(f"Horloge : {clock.now().isoformat()} (décalage {clock.offset})")

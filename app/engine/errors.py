@@ -1,0 +1,41 @@
+"""What the runtime service raises; the web layer maps each to an HTTP status."""
+
+
+class RuntimeServiceError(Exception):
+    status = 400
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+class NotFound(RuntimeServiceError):
+    status = 404
+
+
+class Forbidden(RuntimeServiceError):
+    status = 403
+
+
+class Conflict(RuntimeServiceError):
+    """Someone else changed the instance first (double submit, two agents, stale page)."""
+
+    status = 409
+
+
+class FormInvalid(RuntimeServiceError):
+    status = 422
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("Le formulaire contient des erreurs.")
+
+
+class IncidentRaised(RuntimeServiceError):
+    """A script failed: the step was rolled back and an incident recorded (nothing lost)."""
+
+    status = 500
+
+    def __init__(self, incident_id: int, message: str):
+        self.incident_id = incident_id
+        super().__init__(message)

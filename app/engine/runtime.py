@@ -1,0 +1,385 @@
+"""The runtime service: the one way web code, timers and tests touch process instances.
+
+Every public method is one database transaction: load the instance, act, run the engine,
+save state + human tasks + timers + effects + audit, commit. Any exception rolls it all back.
+A failing script additionally records an incident (with what to replay) in a new transaction.
+"""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.models import AuditLog, HumanTask, Incident, ProcessInstance, ProcessVersion, User
+
+from . import effects as fx
+from .clock import clock
+from .deploy import latest_version, load_version_sources
+from .errors import Conflict, Forbidden, FormInvalid, IncidentRaised, NotFound
+from .persistence import load_workflow, save_workflow
+from .scripting import PythonScriptEngine, RestrictedEnvironment, domain_helpers
+from .serializer import dump_state
+from .specs import SpecCache, spec_cache
+
+
+@dataclass
+class StepContext:
+    """What after-step hooks receive (they run inside the step's transaction)."""
+
+    session: Session
+    instance: ProcessInstance
+    workflow: BpmnWorkflow
+    effects: list
+    user_id: int | None
+
+
+class Runtime:
+    def __init__(self, session_factory: sessionmaker, specs: SpecCache = spec_cache,
+                 form_validator=None):
+        self.session_factory = session_factory
+        self.specs = specs
+        self.script_engine = PythonScriptEngine(
+            environment=RestrictedEnvironment({**domain_helpers(), "notifier": fx.notifier}))
+        self.form_validator = form_validator
+        self.after_step_hooks: list = []  # callables(StepContext), e.g. letters, dossier sync
+
+    # ----- starting -----------------------------------------------------------------------
+    def start(self, process_key: str, *, user_id: int | None, owner_id: int | None = None,
+              caisse_code: str | None = None, business_key: str | None = None,
+              data: dict | None = None, sandbox: bool = False,
+              version_id: int | None = None) -> int:
+        with self._transaction() as session:
+            version = self._version(session, process_key, version_id)
+            spec, subprocess_specs, _forms = self._specs(session, version)
+            workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
+            for task in workflow.get_tasks(state=TaskState.READY):
+                task.data.update(data or {})
+            now = clock.now()
+            instance = ProcessInstance(
+                process_version_id=version.id, process_key=process_key, status="running",
+                business_key=business_key, sandbox=sandbox, state=dump_state(workflow),
+                started_by_id=user_id, owner_id=owner_id or user_id, caisse_code=caisse_code,
+                created_at=now, updated_at=now)
+            session.add(instance)
+            session.flush()
+            self._audit(session, "instance_started", instance.id, user_id,
+                        details={"process": process_key, "version": version.version})
+            instance_id = instance.id
+        # Engine steps run as a second transaction so a failing first script leaves a
+        # started instance with an incident to retry, rather than nothing at all.
+        self._step(instance_id, user_id, {"type": "steps"}, lambda s, i, wf: None)
+        return instance_id
+
+    def _version(self, session, process_key, version_id) -> ProcessVersion:
+        version = session.get(ProcessVersion, version_id) if version_id else \
+            latest_version(session, process_key)
+        if version is None:
+            raise NotFound(f"Aucun processus déployé « {process_key} ».")
+        return version
+
+    def _specs(self, session, version: ProcessVersion):
+        return self.specs.get(version, lambda vid: load_version_sources(session, vid))
+
+    def form_schema(self, session, version: ProcessVersion, form: str) -> dict | None:
+        """The JSON Schema a user task names, exactly as deployed with its version."""
+        return self._specs(session, version)[2].get(form)
+
+    # ----- human tasks --------------------------------------------------------------------
+    def complete_task(self, task_row_id: int, user: User, data: dict,
+                      expected_lock_version: int | None = None) -> int:
+        """Complete a READY user task with form data; return the instance id."""
+        with self.session_factory() as session:
+            row = self._task_row(session, task_row_id, user)
+            instance_id = row.instance_id
+            schema = self.form_schema(session, row.instance.process_version,
+                                      row.form) if row.form else None
+        if schema is not None and self.form_validator is not None:
+            errors = self.form_validator(schema, data, clock.today())
+            if errors:
+                raise FormInvalid(errors)
+
+        def act(session, instance, workflow):
+            if expected_lock_version is not None and instance.lock_version != \
+                    expected_lock_version:
+                raise Conflict("Ce formulaire a déjà été envoyé ou le dossier a changé "
+                               "entre-temps. Rechargez la page.")
+            current = session.get(HumanTask, task_row_id)
+            if current.status != "open":
+                raise Conflict("Cette tâche a déjà été traitée.")
+            task = workflow.get_task_from_id(UUID(current.spiff_task_id))
+            if task is None or task.state != TaskState.READY:
+                raise Conflict("Cette tâche n'est plus disponible.")
+            task.task_spec.add_data_from_form(task, data) if hasattr(
+                task.task_spec, "add_data_from_form") else task.data.update(data)
+            task.run()
+            self._audit(session, "task_completed", instance.id, user.id, task.task_spec.bpmn_id,
+                        {"title": current.title})
+
+        self._step(instance_id, user.id, {"type": "complete", "task_row_id": task_row_id,
+                                          "user_id": user.id, "data": data}, act)
+        return instance_id
+
+    def _task_row(self, session, task_row_id: int, user: User,
+                  ignore_claim: bool = False) -> HumanTask:
+        row = session.get(HumanTask, task_row_id)
+        if row is None:
+            raise NotFound("Tâche introuvable.")
+        if not may_act(user, row, ignore_claim):
+            raise Forbidden("Cette tâche ne vous est pas destinée.")
+        if row.status != "open":
+            raise Conflict("Cette tâche a déjà été traitée.")
+        return row
+
+    def claim(self, task_row_id: int, user: User) -> None:
+        with self._transaction() as session:
+            row = self._task_row(session, task_row_id, user, ignore_claim=True)
+            taken = session.execute(
+                update(HumanTask).where(HumanTask.id == row.id, HumanTask.status == "open",
+                                        HumanTask.claimed_by_id.is_(None))
+                .values(claimed_by_id=user.id)).rowcount
+            if not taken and row.claimed_by_id != user.id:
+                raise Conflict("Cette tâche vient d'être prise par quelqu'un d'autre.")
+            self._audit(session, "task_claimed", row.instance_id, user.id, row.element_id)
+
+    def unclaim(self, task_row_id: int, user: User) -> None:
+        with self._transaction() as session:
+            row = session.get(HumanTask, task_row_id)
+            if row is None or row.status != "open":
+                raise NotFound("Tâche introuvable.")
+            if row.claimed_by_id != user.id and user.role != "superviseur":
+                raise Forbidden("Seule la personne qui a pris la tâche peut la libérer.")
+            row.claimed_by_id = None
+            self._audit(session, "task_released", row.instance_id, user.id, row.element_id)
+
+    def assign(self, task_row_id: int, assignee_id: int, by: User) -> None:
+        if by.role != "superviseur":
+            raise Forbidden("Seul un superviseur peut réattribuer une tâche.")
+        with self._transaction() as session:
+            row, assignee = session.get(HumanTask, task_row_id), session.get(User, assignee_id)
+            if row is None or row.status != "open" or assignee is None:
+                raise NotFound("Tâche ou personne introuvable.")
+            if not may_act(assignee, row, ignore_claim=True):
+                raise Conflict(f"{assignee.nom_complet} n'a pas le rôle ou la caisse de "
+                               "cette tâche.")
+            row.claimed_by_id = assignee.id
+            self._audit(session, "task_assigned", row.instance_id, by.id, row.element_id,
+                        {"assignee_id": assignee.id})
+
+    # ----- events and lifecycle -----------------------------------------------------------
+    def send_message(self, business_key: str, name: str, payload: dict | None = None,
+                     user_id: int | None = None) -> int:
+        with self.session_factory() as session:
+            instance_id = session.scalar(select(ProcessInstance.id).where(
+                ProcessInstance.business_key == business_key))
+        if instance_id is None:
+            raise NotFound(f"Aucun dossier « {business_key} ».")
+
+        def act(session, instance, workflow):
+            event = BpmnEvent(MessageEventDefinition(name), payload or {})
+            try:
+                workflow.send_event(event)
+            except SpiffWorkflowException as err:
+                raise Conflict(f"Le processus n'attend pas le message « {name} ».") from err
+            self._audit(session, "message_received", instance.id, user_id, name)
+
+        self._step(instance_id, user_id, {"type": "message", "name": name,
+                                          "payload": payload or {}}, act)
+        return instance_id
+
+    def fire_timers(self, instance_id: int, session: Session | None = None) -> list[str]:
+        """Fire the due timers of one instance (the timer worker passes its locking session)."""
+        fired: list[str] = []
+
+        def act(session, instance, workflow):
+            waiting = {t.id for t in workflow.get_tasks(state=TaskState.WAITING)}
+            workflow.refresh_timers()
+            for task in workflow.get_tasks(state=TaskState.READY | TaskState.COMPLETED):
+                if task.id in waiting and hasattr(task.task_spec, "event_definition"):
+                    fired.append(task.task_spec.bpmn_id)
+                    self._audit(session, "timer_fired", instance.id, None,
+                                task.task_spec.bpmn_id)
+
+        self._step(instance_id, None, {"type": "timers"}, act, outer=session)
+        return fired
+
+    def set_status(self, instance_id: int, status: str, user: User, reason: str = "") -> None:
+        """Suspend (« suspended »), resume (« running ») or terminate (« terminated »)."""
+        allowed = {"suspended": {"running"}, "running": {"suspended"},
+                   "terminated": {"running", "suspended", "incident"}}
+        with self._transaction() as session:
+            instance = self._instance(session, instance_id)
+            if instance.status not in allowed[status]:
+                raise Conflict(f"Impossible : l'instance est « {instance.status} ».")
+            if status == "terminated":
+                if not reason.strip():
+                    raise FormInvalid({"motif": "Indiquez le motif de l'arrêt."})
+                workflow = load_workflow(instance, self._specs(session,
+                                         instance.process_version), self.script_engine)
+                workflow.cancel()
+                instance.ended_at = clock.now()
+                instance.status = status
+                save_workflow(session, instance, workflow, user.id)
+            instance.status = status
+            self._audit(session, f"instance_{status}", instance.id, user.id,
+                        details={"motif": reason})
+
+    def retry_incident(self, incident_id: int, user: User,
+                       corrections: dict | None = None) -> None:
+        """Replay the failed step, optionally with corrected task data."""
+        with self.session_factory() as session:
+            incident = session.get(Incident, incident_id)
+            if incident is None or incident.resolved_at is not None:
+                raise NotFound("Incident introuvable ou déjà résolu.")
+            pending, instance_id = dict(incident.pending), incident.instance_id
+        if corrections:
+            pending["data"] = {**pending.get("data", {}), **corrections}
+        replay = self._replay(pending)
+        self._step(instance_id, user.id, pending, replay, resume_incident=incident_id,
+                   retried_by=user.id)
+
+    def _replay(self, pending: dict):
+        kind = pending["type"]
+        if kind == "complete":
+            def act(session, instance, workflow):
+                row = session.get(HumanTask, pending["task_row_id"])
+                task = workflow.get_task_from_id(UUID(row.spiff_task_id))
+                task.data.update(pending["data"])
+                task.run()
+                self._audit(session, "task_completed", instance.id, pending["user_id"],
+                            task.task_spec.bpmn_id, {"replayed": True})
+            return act
+        if kind == "message":
+            def act(session, instance, workflow):
+                workflow.send_event(BpmnEvent(MessageEventDefinition(pending["name"]),
+                                              pending["payload"]))
+            return act
+        if kind == "timers":
+            return lambda session, instance, workflow: workflow.refresh_timers()
+        return lambda session, instance, workflow: None
+
+    # ----- the step machinery --------------------------------------------------------------
+    def _transaction(self, outer: Session | None = None):
+        return _Transaction(self.session_factory, outer)
+
+    def _instance(self, session, instance_id: int) -> ProcessInstance:
+        instance = session.get(ProcessInstance, instance_id)
+        if instance is None:
+            raise NotFound("Instance introuvable.")
+        return instance
+
+    def _step(self, instance_id: int, user_id, pending: dict, act, resume_incident=None,
+              retried_by=None, outer: Session | None = None) -> None:
+        try:
+            with self._transaction(outer) as session, fx.collecting() as collected:
+                instance = self._instance(session, instance_id)
+                expected = "incident" if resume_incident else "running"
+                if instance.status != expected:
+                    raise Conflict(_status_message(instance.status))
+                workflow = load_workflow(instance, self._specs(
+                    session, instance.process_version), self.script_engine)
+                act(session, instance, workflow)
+                workflow.do_engine_steps()
+                if resume_incident:
+                    self._resolve(session, instance, resume_incident, retried_by)
+                save_workflow(session, instance, workflow, user_id)
+                context = StepContext(session, instance, workflow, list(collected), user_id)
+                for hook in self.after_step_hooks:
+                    hook(context)
+        except StaleDataError as err:
+            raise Conflict("Le dossier a été modifié en même temps par quelqu'un d'autre. "
+                           "Rechargez la page : rien n'a été enregistré deux fois.") from err
+        except SpiffWorkflowException as err:
+            incident_id = self._record_incident(instance_id, err, pending, user_id, outer)
+            raise IncidentRaised(incident_id, "Une erreur technique est survenue pendant le "
+                                 "traitement ; votre saisie est conservée et un incident a "
+                                 "été signalé au superviseur.") from err
+
+    def _resolve(self, session, instance, incident_id, user_id) -> None:
+        incident = session.get(Incident, incident_id)
+        incident.resolved_at, incident.resolved_by_id = clock.now(), user_id
+        instance.status = "running"
+        self._audit(session, "incident_retried", instance.id, user_id, incident.element_id)
+
+    def _record_incident(self, instance_id, err, pending, user_id, outer=None) -> int:
+        task_spec = getattr(err, "task_spec", None)
+        element = getattr(task_spec, "bpmn_id", "") or ""
+        with self._transaction(outer) as session:
+            instance = self._instance(session, instance_id)
+            instance.status = "incident"
+            incident = Incident(instance_id=instance_id, element_id=element,
+                                message=str(err)[:2000], trace=traceback.format_exc()[-8000:],
+                                pending=pending, created_at=clock.now())
+            session.add(incident)
+            session.flush()
+            self._audit(session, "incident_recorded", instance_id, user_id, element,
+                        {"message": str(err)[:500], "incident_id": incident.id})
+            return incident.id
+
+    def _audit(self, session, action, instance_id=None, user_id=None, element_id="",
+               details=None) -> None:
+        session.add(AuditLog(at=clock.now(), user_id=user_id, action=action,
+                             instance_id=instance_id, element_id=element_id or "",
+                             details=details or {}))
+
+
+def _status_message(status: str) -> str:
+    return {
+        "suspended": "Ce dossier est suspendu par un superviseur.",
+        "incident": "Ce dossier est bloqué par un incident en cours de traitement.",
+        "completed": "Ce dossier est clos.",
+        "terminated": "Ce dossier a été arrêté.",
+    }.get(status, f"Action impossible : statut « {status} ».")
+
+
+def may_act(user: User, row: HumanTask, ignore_claim: bool = False) -> bool:
+    """Role, caisse, owner and claim rules for acting on a human task."""
+    if user.role != row.role:
+        return False
+    if row.role == "assure":
+        return row.assignee_id == user.id
+    if row.caisse_code and user.caisse_code != row.caisse_code:
+        return False
+    return ignore_claim or row.claimed_by_id in (None, user.id)
+
+
+class _Transaction:
+    """`with` block = one session + one transaction, committed on success.
+
+    Inside an outer session (the timer worker holding row locks) it is a savepoint instead,
+    so the worker's own lock never blocks the step it is running.
+    """
+
+    def __init__(self, factory, outer: Session | None = None):
+        self.factory, self.outer = factory, outer
+
+    def __enter__(self) -> Session:
+        if self.outer is not None:
+            self.nested = self.outer.begin_nested()
+            return self.outer
+        self.session = self.factory()
+        self.session.begin()
+        return self.session
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.outer is not None:
+            if exc_type is None:
+                self.nested.commit()
+            else:
+                self.nested.rollback()
+            return
+        try:
+            if exc_type is None:
+                self.session.commit()
+            else:
+                self.session.rollback()
+        finally:
+            self.session.close()

@@ -1,0 +1,24 @@
+"""SQLAlchemy 2 tables. Imports nothing of the app."""
+from .base import Base, UTCDateTime
+from .deployment import DeployedFile, ProcessVersion
+from .instance import STATUSES, HumanTask, Incident, ProcessInstance
+from .records import AppSetting, AuditLog, Document, Message
+from .user import ROLES, Caisse, User
+
+__all__ = [
+    "ROLES",
+    "STATUSES",
+    "AppSetting",
+    "AuditLog",
+    "Base",
+    "Caisse",
+    "DeployedFile",
+    "Document",
+    "HumanTask",
+    "Incident",
+    "Message",
+    "ProcessInstance",
+    "ProcessVersion",
+    "UTCDateTime",
+    "User",
+]

@@ -1,0 +1,125 @@
+"""Flask application factory: `flask --app app.web:create_app run`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, render_template, send_from_directory
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from app.config import ROOT, load_config
+from app.db import make_engine, make_session_factory, read_session_factory
+from app.engine.clock import clock
+from app.engine.errors import RuntimeServiceError
+from app.engine.runtime import Runtime
+
+from .auth import bp as auth_bp
+from .auth import login_manager
+from .security import check_access, public
+from .services import Services, close_db
+
+csrf = CSRFProtect()
+NODE_MODULES = ROOT / "node_modules"
+VENDOR = {  # /vendor/<name>/... → the dist folder of an npm package
+    "dsfr": NODE_MODULES / "@gouvfr/dsfr/dist",
+    "bpmn-js": NODE_MODULES / "bpmn-js/dist",
+    "dmn-js": NODE_MODULES / "dmn-js/dist",
+    "htmx": NODE_MODULES / "htmx.org/dist",
+    "axe-core": NODE_MODULES / "axe-core",
+}
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    config = load_config(overrides)
+    app = Flask(__name__)
+    app.config.update(config)
+    engine = make_engine(config["DATABASE_URL"])
+    session_factory = make_session_factory(engine)
+    read_factory = read_session_factory(config["DATABASE_URL"], engine)
+    clock.bind(read_factory)
+    runtime = Runtime(session_factory, form_validator=_form_validator())
+    app.extensions["invalidite"] = Services(engine, session_factory, read_factory, runtime,
+                                            store=_store(config))
+    _register(app)
+    from app.cli import register as register_cli
+
+    register_cli(app)
+    if config.get("RUN_TIMERS"):
+        _start_timers(app)
+    return app
+
+
+def _form_validator():
+    from app.forms import validate_data
+
+    return validate_data
+
+
+def _store(config):
+    from app.documents.storage import DocumentStore
+
+    return DocumentStore(Path(config["UPLOAD_DIR"]))
+
+
+def _register(app: Flask) -> None:
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    app.before_request(check_access)
+    app.teardown_appcontext(close_db)
+    app.register_blueprint(auth_bp)
+    for blueprint in _feature_blueprints():
+        app.register_blueprint(blueprint)
+    app.add_url_rule("/vendor/<package>/<path:filename>", "vendor", vendor)
+    _error_pages(app)
+
+    from .filters import register_filters
+
+    register_filters(app)
+
+    @app.context_processor
+    def inject_clock():
+        return {"clock_now": clock.now(), "demo_mode": app.config.get("DEMO_MODE")}
+
+
+def _feature_blueprints():
+    from . import blueprints
+
+    return blueprints.ALL
+
+
+@public
+def vendor(package: str, filename: str):
+    folder = VENDOR.get(package)
+    if folder is None:
+        return ("", 404)
+    return send_from_directory(folder, filename, max_age=86400)
+
+
+def _error_pages(app: Flask) -> None:
+    messages = {
+        401: "Vous devez être connecté pour faire cela.",
+        403: "Vous n'avez pas accès à cette page.",
+        404: "Page introuvable.",
+        409: "Cette action a déjà été faite ou le dossier a changé entre-temps.",
+        413: "Le fichier envoyé est trop volumineux.",
+    }
+    for code, text in messages.items():
+        app.register_error_handler(code, lambda err, c=code, t=text: (
+            render_template("error.html", code=c, message=t), c))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(err):
+        return render_template("error.html", code=400, message=(
+            "Le formulaire a expiré ou n'est pas valide. Rechargez la page et recommencez : "
+            "rien n'a été enregistré.")), 400
+
+    @app.errorhandler(RuntimeServiceError)
+    def runtime_error(err):
+        return render_template("error.html", code=err.status, message=err.message), err.status
+
+
+def _start_timers(app: Flask) -> None:
+    from app.engine.timers import TimerWorker
+
+    worker = TimerWorker(app.extensions["invalidite"].runtime)
+    worker.start()
+    app.extensions["invalidite"].timer_worker = worker

@@ -1,0 +1,66 @@
+"""JSON endpoints over the runtime service (the browser pages use the same calls)."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.engine.errors import FormInvalid, RuntimeServiceError
+from app.models import HumanTask
+
+from .inbox import visible_tasks
+from .security import roles
+from .services import db, services
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+WORKERS = ("assure", "agent", "medecin_conseil")
+
+
+@bp.errorhandler(RuntimeServiceError)
+def runtime_error(err: RuntimeServiceError):
+    body = {"erreur": err.message}
+    if isinstance(err, FormInvalid):
+        body["champs"] = err.errors
+    return jsonify(body), err.status
+
+
+@bp.get("/taches")
+@roles(*WORKERS)
+def list_tasks():
+    rows = db().scalars(visible_tasks(current_user)).all()
+    return jsonify([_task_json(row) for row in rows])
+
+
+@bp.post("/taches/<int:task_id>/completer")
+@roles(*WORKERS)
+def complete(task_id: int):
+    payload = request.get_json(silent=True) or {}
+    services().runtime.complete_task(task_id, current_user, payload.get("donnees", {}),
+                                     payload.get("version"))
+    return jsonify({"ok": True})
+
+
+@bp.post("/taches/<int:task_id>/prendre")
+@roles("agent", "medecin_conseil")
+def claim(task_id: int):
+    services().runtime.claim(task_id, current_user)
+    return jsonify({"ok": True})
+
+
+@bp.post("/taches/<int:task_id>/liberer")
+@roles("agent", "medecin_conseil", "superviseur")
+def release(task_id: int):
+    services().runtime.unclaim(task_id, current_user)
+    return jsonify({"ok": True})
+
+
+def _task_json(row: HumanTask) -> dict:
+    return {"id": row.id, "titre": row.title, "element": row.element_id,
+            "dossier": row.instance.business_key, "version": row.instance.lock_version,
+            "echeance": row.due_at.isoformat() if row.due_at else None,
+            "pris_par": row.claimed_by_id}
+
+
+def open_task_ids(instance_id: int) -> list[int]:
+    return list(db().scalars(select(HumanTask.id).where(HumanTask.instance_id == instance_id,
+                                                        HumanTask.status == "open")))

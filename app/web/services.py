@@ -1,0 +1,36 @@
+"""The objects a request needs (database session, runtime, document store), per app."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, g
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.engine.runtime import Runtime
+
+
+@dataclass
+class Services:
+    engine: object
+    session_factory: sessionmaker  # write transactions (runtime, CLI)
+    read_factory: sessionmaker  # page reads
+    runtime: Runtime
+    store: object = None
+    timer_worker: object = None
+
+
+def services() -> Services:
+    return current_app.extensions["invalidite"]
+
+
+def db() -> Session:
+    """The request's read session (writes go through the runtime, one transaction each)."""
+    if "db" not in g:
+        g.db = services().read_factory()
+    return g.db
+
+
+def close_db(_exc=None) -> None:
+    session = g.pop("db", None)
+    if session is not None:
+        session.close()
