@@ -30,7 +30,7 @@ def upgrade_database(url: str) -> None:
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "migrations"))
     config.attributes["database_url"] = url
-    command.upgrade(config, "head")
+    command.upgrade(config, "heads")  # feature branches of migrations may coexist
 
 
 @click.command("init-db")

@@ -26,7 +26,7 @@ from .clock import clock
 from .deploy import latest_version, load_version_sources
 from .errors import Conflict, Forbidden, FormInvalid, IncidentRaised, NotFound
 from .persistence import load_workflow, save_workflow
-from .scripting import PythonScriptEngine, RestrictedEnvironment, domain_helpers
+from .scripting import make_script_engine
 from .serializer import dump_state
 from .specs import SpecCache, spec_cache
 
@@ -47,8 +47,7 @@ class Runtime:
                  form_validator=None):
         self.session_factory = session_factory
         self.specs = specs
-        self.script_engine = PythonScriptEngine(
-            environment=RestrictedEnvironment({**domain_helpers(), "notifier": fx.notifier}))
+        self.script_engine = make_script_engine()
         self.form_validator = form_validator
         self.after_step_hooks: list = []  # callables(StepContext), e.g. letters, dossier sync
 
@@ -56,7 +55,9 @@ class Runtime:
     def start(self, process_key: str, *, user_id: int | None, owner_id: int | None = None,
               caisse_code: str | None = None, business_key: str | None = None,
               data: dict | None = None, sandbox: bool = False,
-              version_id: int | None = None) -> int:
+              version_id: int | None = None, on_created=None) -> int:
+        """Start an instance; `on_created(session, instance)` adds rows in the same
+        transaction (e.g. the dossier of a request)."""
         with self._transaction() as session:
             version = self._version(session, process_key, version_id)
             spec, subprocess_specs, _forms = self._specs(session, version)
@@ -71,6 +72,8 @@ class Runtime:
                 created_at=now, updated_at=now)
             session.add(instance)
             session.flush()
+            if on_created is not None:
+                on_created(session, instance)
             self._audit(session, "instance_started", instance.id, user_id,
                         details={"process": process_key, "version": version.version})
             instance_id = instance.id

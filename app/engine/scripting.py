@@ -22,6 +22,8 @@ from RestrictedPython.Guards import (
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+from .effects import SCRIPT_HELPERS, script_scope
+
 # Names a script may never mention, even if some later change exposed them by mistake.
 FORBIDDEN_NAMES = frozenset({
     "open", "exec", "eval", "compile", "__import__", "globals", "locals", "vars", "input",
@@ -107,7 +109,11 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         if clash:
             raise ScriptRefused(f"des données portent le nom d'une fonction : {sorted(clash)}")
         scope = {**self.globals, **(external_context or {}), **context}
-        exec(self._code(script, "exec"), scope)  # noqa: S102 - restricted code
+        token = script_scope.set(scope)
+        try:
+            exec(self._code(script, "exec"), scope)  # noqa: S102 - restricted code
+        finally:
+            script_scope.reset(token)
         self._copy_back(scope, context, external_context or {})
         return True
 
@@ -132,4 +138,6 @@ def domain_helpers() -> dict:
 
 
 def make_script_engine() -> PythonScriptEngine:
-    return PythonScriptEngine(environment=RestrictedEnvironment(domain_helpers()))
+    """The engine every instance runs with: domain rules + the effect helpers."""
+    return PythonScriptEngine(environment=RestrictedEnvironment({**domain_helpers(),
+                                                                 **SCRIPT_HELPERS}))

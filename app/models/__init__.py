@@ -1,5 +1,6 @@
 """SQLAlchemy 2 tables. Imports nothing of the app."""
 from .base import Base, UTCDateTime
+from .dossier import STATUTS, Dossier
 from .deployment import DeployedFile, ProcessVersion
 from .instance import STATUSES, HumanTask, Incident, ProcessInstance
 from .records import AppSetting, AuditLog, Document, Message

@@ -37,8 +37,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     read_factory = read_session_factory(config["DATABASE_URL"], engine)
     clock.bind(read_factory)
     runtime = Runtime(session_factory, form_validator=_form_validator())
+    store = _store(config)
+    _add_step_hooks(runtime, store)
     app.extensions["invalidite"] = Services(engine, session_factory, read_factory, runtime,
-                                            store=_store(config))
+                                            store=store)
     _register(app)
     from app.cli import register as register_cli
 
@@ -52,6 +54,15 @@ def _form_validator():
     from app.forms import validate_data
 
     return validate_data
+
+
+def _add_step_hooks(runtime: Runtime, store) -> None:
+    from app.documents.delivery import LetterDelivery, load_builders
+    from app.engine.dossier_hooks import apply_dossier_effects
+
+    load_builders()
+    runtime.after_step_hooks += [apply_dossier_effects,
+                                 LetterDelivery(store, clock.today, clock.now)]
 
 
 def _store(config):

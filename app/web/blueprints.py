@@ -1,5 +1,8 @@
 """Every feature blueprint, in one list (the auth blueprint is registered by the factory)."""
+from .agent import bp as agent_bp
 from .api import bp as api_bp
-from .placeholders import ALL as PLACEHOLDERS
+from .assure import bp as assure_bp
+from .studio import bp as studio_bp
+from .supervision import bp as supervision_bp
 
-ALL = [api_bp, *PLACEHOLDERS]
+ALL = [api_bp, assure_bp, agent_bp, studio_bp, supervision_bp]

@@ -1,0 +1,125 @@
+"""Deliver letters asked for by BPMN scripts: PDF stored, Document + Message rows written.
+
+Each letter model has a builder registered with `@builder("modele")` that turns the dossier,
+the script's data and the effect's parameters into a `Lettre`. Builders live in
+`courriers_*.py` modules, one per part of the process.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.domain import caisse_competente, coordonnees_recours
+from app.models import AuditLog, Document, Dossier, Message, User
+
+from .rendu import Lettre
+from .storage import DocumentStore
+
+
+@dataclass
+class LetterInput:
+    session: Session
+    dossier: Dossier
+    assure: User
+    data: dict  # the script's variables when it called notifier()
+    params: dict  # notifier()'s keyword arguments
+    today: date
+
+
+LETTER_BUILDERS: dict[str, Callable[[LetterInput], Lettre]] = {}
+
+
+def builder(modele: str):
+    def register(function):
+        LETTER_BUILDERS[modele] = function
+        return function
+
+    return register
+
+
+def assure_ctx(letter: LetterInput) -> dict:
+    """Keys every letter template takes (see `letters.py`)."""
+    user = letter.assure
+    return {
+        "numero_dossier": letter.dossier.numero,
+        "assure": {"nom": user.nom, "prenom": user.prenom,
+                   "adresse": [user.adresse, f"{user.code_postal} {user.ville}".strip()]},
+        "caisse": letter.dossier.caisse_code or "",
+        "date_courrier": letter.today,
+    }
+
+
+def recours_ctx(caisse: str) -> dict:
+    """Where to contest (CRA of the CRAMIF or of the CPAM), for the letter templates."""
+    info = coordonnees_recours(caisse)
+    return {"organisme": info["cra"]["intitule"], "adresse": info["cra"]["adresse"]}
+
+
+def caisse_of(user: User) -> str:
+    return caisse_competente(user.code_postal[:3] if user.code_postal.startswith("97")
+                             else user.code_postal[:2])
+
+
+class LetterDelivery:
+    """After-step hook (see `Runtime.after_step_hooks`)."""
+
+    def __init__(self, store: DocumentStore, today: Callable[[], date], now):
+        self.store, self.today, self.now = store, today, now
+
+    def __call__(self, context) -> None:
+        for effect in context.effects:
+            if effect.kind != "lettre":
+                continue
+            modele = effect.params["modele"]
+            if context.instance.sandbox:  # a studio test run: record, never send
+                self._audit(context.session, context.instance.id, "lettre_simulee", modele)
+                continue
+            self.send(context.session, context.instance.id, modele, effect.data, effect.params)
+
+    def send(self, session: Session, instance_id: int, modele: str, data: dict,
+             params: dict) -> Message:
+        dossier = session.scalar(select(Dossier).where(Dossier.instance_id == instance_id))
+        if dossier is None:
+            raise ValueError(f"pas de dossier pour l'instance {instance_id}")
+        build = LETTER_BUILDERS.get(modele)
+        if build is None:
+            raise ValueError(f"modèle de courrier inconnu : {modele}")
+        lettre = build(LetterInput(session, dossier, dossier.assure, data, params, self.today()))
+        return self.deliver(session, dossier, modele, lettre)
+
+    def deliver(self, session: Session, dossier: Dossier, modele: str,
+                lettre: Lettre) -> Message:
+        stored = self.store.save(lettre.pdf)
+        now = self.now()
+        document = Document(owner_id=dossier.assure_id, instance_id=dossier.instance_id,
+                            kind=modele, original_name=f"{modele}_{dossier.numero}.pdf",
+                            stored_name=stored.stored_name, sha256=stored.sha256,
+                            size=stored.size, created_at=now)
+        session.add(document)
+        session.flush()
+        message = Message(recipient_id=dossier.assure_id, instance_id=dossier.instance_id,
+                          objet=lettre.objet, corps_html=lettre.corps_html,
+                          document_id=document.id, created_at=now)
+        session.add(message)
+        self._audit(session, dossier.instance_id, "lettre_envoyee", modele)
+        return message
+
+    def _audit(self, session, instance_id, action, modele) -> None:
+        session.add(AuditLog(at=self.now(), action=action, instance_id=instance_id,
+                             element_id="", details={"modele": modele}))
+
+
+def load_builders() -> None:
+    """Import every `courriers_*` module so their builders register."""
+    import importlib
+    import pkgutil
+
+    from app import documents
+
+    for module in pkgutil.iter_modules(documents.__path__):
+        if module.name.startswith("courriers_"):
+            importlib.import_module(f"app.documents.{module.name}")

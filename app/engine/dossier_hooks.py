@@ -1,0 +1,49 @@
+"""After-step hook: apply `maj_dossier(...)` effects of BPMN scripts to the dossier row."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from app.models import AuditLog, Dossier
+
+from .clock import clock
+
+DATE_FIELDS = {"date_reception", "date_limite_decision"}
+PLAIN_FIELDS = {"statut", "etape", "categorie", "decision", "jours_prolongation", "caisse_code"}
+
+
+def dossier_of(session, instance_id: int) -> Dossier | None:
+    return session.scalar(select(Dossier).where(Dossier.instance_id == instance_id))
+
+
+def apply_dossier_effects(context) -> None:
+    """`context` is the runtime's StepContext."""
+    updates = [e.params for e in context.effects if e.kind == "dossier"]
+    dossier = _dossier_for(context)
+    if dossier is None:
+        return
+    for fields in updates:
+        _apply(dossier, fields)
+        context.session.add(AuditLog(at=clock.now(), user_id=context.user_id,
+                                     action="dossier_mis_a_jour", instance_id=dossier.instance_id,
+                                     details={k: str(v) for k, v in fields.items()}))
+    dossier.etape = context.instance.current_step or dossier.etape
+    dossier.updated_at = clock.now()
+
+
+def _dossier_for(context) -> Dossier | None:
+    # A call activity runs inside its parent's instance, so the row is always the instance's.
+    return dossier_of(context.session, context.instance.id)
+
+
+def _apply(dossier: Dossier, fields: dict) -> None:
+    unknown = set(fields) - DATE_FIELDS - PLAIN_FIELDS - {"decision_at"}
+    if unknown:
+        raise ValueError(f"champs de dossier inconnus : {sorted(unknown)}")
+    for name, value in fields.items():
+        if name in DATE_FIELDS and value is not None:
+            value = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+        if name == "decision_at":
+            value = clock.now() if value in (None, True) else datetime.fromisoformat(str(value))
+        setattr(dossier, name, value)

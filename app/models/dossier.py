@@ -1,0 +1,50 @@
+"""The business view of a request: one row per dossier, kept in step by BPMN scripts."""
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base
+from .instance import ProcessInstance
+from .user import User
+
+STATUTS = (
+    "brouillon",          # the assuré is filling the online request
+    "recue",              # submitted, accusé de réception sent
+    "instruction",        # Service Invalidité checks administrative conditions
+    "pieces_demandees",   # waiting for the assuré's documents
+    "examen_medical",     # médecin-conseil
+    "decision",           # amount computed, waiting for the agent's signature
+    "accord",
+    "refus",
+    "rejet_implicite",
+    "recours",
+    "clos",
+)
+
+
+class Dossier(Base):
+    __tablename__ = "dossier"
+    __table_args__ = (
+        Index("ix_dossier_deadline", "caisse_code", "statut", "date_limite_decision"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    numero: Mapped[str] = mapped_column(String(40), unique=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), unique=True)
+    assure_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    caisse_code: Mapped[str | None] = mapped_column(ForeignKey("caisse.code"))
+    canal: Mapped[str] = mapped_column(String(20), default="en_ligne")  # en_ligne, papier
+    statut: Mapped[str] = mapped_column(String(30), default="brouillon")
+    etape: Mapped[str] = mapped_column(String(200), default="")
+    date_reception: Mapped[date | None]
+    date_limite_decision: Mapped[date | None]
+    jours_prolongation: Mapped[int] = mapped_column(default=0)
+    categorie: Mapped[int | None]
+    decision: Mapped[str | None] = mapped_column(String(30))
+    decision_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    instance: Mapped[ProcessInstance] = relationship(lazy="joined")
+    assure: Mapped[User] = relationship(foreign_keys=[assure_id])
