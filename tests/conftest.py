@@ -146,3 +146,6 @@ def advance_clock(**kwargs) -> None:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+pytest_plugins = ["tests.browser"]
