@@ -137,7 +137,14 @@ def domain_helpers() -> dict:
     return {name: getattr(domain, name) for name in getattr(domain, "__all__", [])}
 
 
+def clock_helpers() -> dict:
+    """Scripts read time from the app clock (movable in tests and demo), never the OS."""
+    from .clock import clock
+
+    return {"aujourdhui": clock.today, "maintenant": lambda: clock.now().isoformat()}
+
+
 def make_script_engine() -> PythonScriptEngine:
-    """The engine every instance runs with: domain rules + the effect helpers."""
-    return PythonScriptEngine(environment=RestrictedEnvironment({**domain_helpers(),
-                                                                 **SCRIPT_HELPERS}))
+    """The engine every instance runs with: domain rules, clock and effect helpers."""
+    return PythonScriptEngine(environment=RestrictedEnvironment(
+        {**domain_helpers(), **clock_helpers(), **SCRIPT_HELPERS}))

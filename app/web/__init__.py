@@ -88,7 +88,24 @@ def _register(app: Flask) -> None:
 
     @app.context_processor
     def inject_clock():
-        return {"clock_now": clock.now(), "demo_mode": app.config.get("DEMO_MODE")}
+        return {"clock_now": clock.now(), "demo_mode": app.config.get("DEMO_MODE"),
+                "nav_links": lambda role: nav_links(app, role)}
+
+
+NAVIGATION = {  # (label, endpoint) per role; entries whose page does not exist are skipped
+    "assure": [("Accueil", "assure.accueil"), ("Mes dossiers", "assure.dossiers"),
+               ("Messagerie", "assure.messagerie"), ("Mes informations", "assure.informations")],
+    "agent": [("Mes tâches", "agent.inbox"), ("Saisir un formulaire S4150", "agent.s4150")],
+    "medecin_conseil": [("Mes tâches", "agent.inbox")],
+    "analyste": [("Studio", "studio.index")],
+    "superviseur": [("Supervision", "supervision.index"), ("Instances", "supervision.instances"),
+                    ("Échéances", "supervision.echeances")],
+}
+
+
+def nav_links(app: Flask, role: str) -> list[tuple[str, str]]:
+    return [(label, endpoint) for label, endpoint in NAVIGATION.get(role, [])
+            if endpoint in app.view_functions]
 
 
 def _feature_blueprints():
