@@ -176,3 +176,16 @@ def test_terminate_needs_a_reason_and_cancels_open_tasks(session_factory, runtim
     with session_factory() as session:
         assert session.get(ProcessInstance, petit).status == "terminated"
         assert session.scalars(select(HumanTask.status)).all() == ["cancelled"]
+
+
+def test_failing_first_script_keeps_the_started_instance_with_an_incident(
+        session_factory, runtime, deployed_fixtures, users):
+    with pytest.raises(IncidentRaised) as caught:
+        runtime.start("debut_fragile", user_id=users["superviseur"].id, data={"diviseur": 0})
+    with session_factory() as session:
+        incident = session.get(Incident, caught.value.incident_id)
+        instance = session.get(ProcessInstance, incident.instance_id)
+        assert (instance.status, incident.element_id) == ("incident", "premier_calcul")
+    runtime.retry_incident(incident.id, users["superviseur"], corrections={"diviseur": 5})
+    with session_factory() as session:
+        assert session.get(ProcessInstance, incident.instance_id).status == "completed"

@@ -58,7 +58,7 @@ class Runtime:
               version_id: int | None = None, on_created=None) -> int:
         """Start an instance; `on_created(session, instance)` adds rows in the same
         transaction (e.g. the dossier of a request)."""
-        with self._transaction() as session:
+        def create(session) -> tuple[ProcessInstance, BpmnWorkflow]:
             version = self._version(session, process_key, version_id)
             spec, subprocess_specs, _forms = self._specs(session, version)
             workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
@@ -76,11 +76,16 @@ class Runtime:
                 on_created(session, instance)
             self._audit(session, "instance_started", instance.id, user_id,
                         details={"process": process_key, "version": version.version})
-            instance_id = instance.id
-        # Engine steps run as a second transaction so a failing first script leaves a
-        # started instance with an incident to retry, rather than nothing at all.
-        self._step(instance_id, user_id, {"type": "steps"}, lambda s, i, wf: None)
-        return instance_id
+            return instance, workflow
+
+        try:
+            return self._step(create, user_id, {"type": "steps"}, lambda s, i, wf: None)
+        except _CreationFailed:
+            # A first script failed: keep a started instance (not yet stepped) with its
+            # incident, rather than nothing at all, so the superviseur can retry it.
+            with self._transaction() as session:
+                instance_id = create(session)[0].id
+            return self._step(instance_id, user_id, {"type": "steps"}, lambda s, i, wf: None)
 
     def _version(self, session, process_key, version_id) -> ProcessVersion:
         version = session.get(ProcessVersion, version_id) if version_id else \
@@ -100,15 +105,15 @@ class Runtime:
     def complete_task(self, task_row_id: int, user: User, data: dict,
                       expected_lock_version: int | None = None) -> int:
         """Complete a READY user task with form data; return the instance id."""
-        with self.session_factory() as session:
+        def locate(session) -> ProcessInstance:
             row = self._task_row(session, task_row_id, user)
-            instance_id = row.instance_id
             schema = self.form_schema(session, row.instance.process_version,
                                       row.form) if row.form else None
-        if schema is not None and self.form_validator is not None:
-            errors = self.form_validator(schema, data, clock.today())
-            if errors:
-                raise FormInvalid(errors)
+            if schema is not None and self.form_validator is not None:
+                errors = self.form_validator(schema, data, clock.today())
+                if errors:
+                    raise FormInvalid(errors)
+            return row.instance
 
         def act(session, instance, workflow):
             if expected_lock_version is not None and instance.lock_version != \
@@ -127,9 +132,8 @@ class Runtime:
             self._audit(session, "task_completed", instance.id, user.id, task.task_spec.bpmn_id,
                         {"title": current.title})
 
-        self._step(instance_id, user.id, {"type": "complete", "task_row_id": task_row_id,
-                                          "user_id": user.id, "data": data}, act)
-        return instance_id
+        return self._step(locate, user.id, {"type": "complete", "task_row_id": task_row_id,
+                                            "user_id": user.id, "data": data}, act)
 
     def _task_row(self, session, task_row_id: int, user: User,
                   ignore_claim: bool = False) -> HumanTask:
@@ -267,7 +271,11 @@ class Runtime:
             return act
         if kind == "timers":
             return lambda session, instance, workflow: workflow.refresh_timers()
-        return lambda session, instance, workflow: None
+
+        def resume_steps(session, instance, workflow):
+            for task in workflow.get_tasks(state=TaskState.READY):
+                task.data.update(pending.get("data", {}))
+        return resume_steps
 
     # ----- the step machinery --------------------------------------------------------------
     def _transaction(self, outer: Session | None = None):
@@ -279,16 +287,19 @@ class Runtime:
             raise NotFound("Instance introuvable.")
         return instance
 
-    def _step(self, instance_id: int, user_id, pending: dict, act, resume_incident=None,
-              retried_by=None, outer: Session | None = None) -> None:
+    def _step(self, target, user_id, pending: dict, act, resume_incident=None,
+              retried_by=None, outer: Session | None = None) -> int:
+        """Load (or create) the instance, act, run the engine, save; return its id.
+
+        `target` is an instance id, or a function of the session returning the instance
+        (a task's instance after permission checks), or creating it with its workflow.
+        """
+        located: list[tuple[int, bool]] = []  # (instance id, created in this step)
         try:
-            with self._transaction(outer) as session, fx.collecting() as collected:
-                instance = self._instance(session, instance_id)
-                expected = "incident" if resume_incident else "running"
-                if instance.status != expected:
-                    raise Conflict(_status_message(instance.status))
-                workflow = load_workflow(instance, self._specs(
-                    session, instance.process_version), self.script_engine)
+            with self._transaction(outer) as session, fx.collecting() as collected, \
+                    session.no_autoflush:
+                instance, workflow, created = self._target(session, target, resume_incident)
+                located.append((instance.id, created))
                 act(session, instance, workflow)
                 workflow.do_engine_steps()
                 if resume_incident:
@@ -297,14 +308,32 @@ class Runtime:
                 context = StepContext(session, instance, workflow, list(collected), user_id)
                 for hook in self.after_step_hooks:
                     hook(context)
+            return instance.id
         except StaleDataError as err:
             raise Conflict("Le dossier a été modifié en même temps par quelqu'un d'autre. "
                            "Rechargez la page : rien n'a été enregistré deux fois.") from err
         except SpiffWorkflowException as err:
-            incident_id = self._record_incident(instance_id, err, pending, user_id, outer)
+            if located and located[0][1]:
+                raise _CreationFailed from err  # start() records it on a saved instance
+            incident_id = self._record_incident(located[0][0], err, pending, user_id, outer)
             raise IncidentRaised(incident_id, "Une erreur technique est survenue pendant le "
                                  "traitement ; votre saisie est conservée et un incident a "
                                  "été signalé au superviseur.") from err
+
+    def _target(self, session, target, resume_incident):
+        if isinstance(target, int):
+            instance = self._instance(session, target)
+        else:
+            found = target(session)
+            if isinstance(found, tuple):  # a new instance with its fresh workflow
+                return (*found, True)
+            instance = found
+        expected = "incident" if resume_incident else "running"
+        if instance.status != expected:
+            raise Conflict(_status_message(instance.status))
+        workflow = load_workflow(instance, self._specs(session, instance.process_version),
+                                 self.script_engine)
+        return instance, workflow, False
 
     def _resolve(self, session, instance, incident_id, user_id) -> None:
         incident = session.get(Incident, incident_id)
@@ -332,6 +361,10 @@ class Runtime:
         session.add(AuditLog(at=clock.now(), user_id=user_id, action=action,
                              instance_id=instance_id, element_id=element_id or "",
                              details=details or {}))
+
+
+class _CreationFailed(Exception):
+    """The first engine steps of a new instance failed (internal to `start`)."""
 
 
 def _status_message(status: str) -> str:
