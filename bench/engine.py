@@ -146,13 +146,15 @@ class Browserless:
 
 def http_completions(url: str, count: int, tmp: Path) -> tuple[float, int]:
     """Seconds for `count` task completions through POST /api/taches/<id>/completer."""
-    from werkzeug.serving import make_server
+    from werkzeug.serving import WSGIRequestHandler, make_server
 
     from app.web import create_app
 
     app = create_app({"DATABASE_URL": url, "UPLOAD_DIR": tmp / "up", "INSTANCE_DIR": tmp,
                       "SECRET_KEY": "bench", "RUN_TIMERS": False})
     services = app.extensions["invalidite"]
+    # HTTP/1.1 keep-alive, as a browser uses it (werkzeug defaults to one connection per request).
+    WSGIRequestHandler.protocol_version = "HTTP/1.1"
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     client = Browserless(server.server_port)
