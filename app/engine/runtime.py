@@ -152,7 +152,10 @@ class Runtime:
             taken = session.execute(
                 update(HumanTask).where(HumanTask.id == row.id, HumanTask.status == "open",
                                         HumanTask.claimed_by_id.is_(None))
-                .values(claimed_by_id=user.id)).rowcount
+                .values(claimed_by_id=user.id)
+                .execution_options(synchronize_session=False)).rowcount
+            if not taken:
+                session.refresh(row)  # the in-session copy predates the other claim
             if not taken and row.claimed_by_id != user.id:
                 raise Conflict("Cette tâche vient d'être prise par quelqu'un d'autre.")
             self._audit(session, "task_claimed", row.instance_id, user.id, row.element_id)
