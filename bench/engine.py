@@ -174,9 +174,13 @@ def http_completions(url: str, count: int, tmp: Path) -> tuple[float, int]:
                                         {"donnees": {"montant": 60}})
         assert status == 200, (status, body)
     elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    for _ in tasks:  # the server's own floor: a public route that does nothing
+        client.request("GET", "/vendor/rien/x")
+    floor = time.perf_counter() - started
     server.shutdown()
     services.engine.dispose()
-    return elapsed, len(tasks)
+    return elapsed, len(tasks), floor
 
 
 def bare_step_seconds(count: int) -> float:
@@ -252,10 +256,11 @@ def report_backend(name: str, url: str, lifecycles: int, rounds: int, bare_ms: f
     ms_step = seconds * 1000 / (lifecycles * 3)
     print(f"{name:<10} service     {ms_step:7.2f} ms/step  {lifecycles / seconds:7.1f} "
           f"lifecycles/s  ratio service/bare {ms_step / bare_ms:5.2f}")
-    http_seconds, completions = http_completions(url, lifecycles, tmp)
+    http_seconds, completions, floor = http_completions(url, lifecycles, tmp)
     http_ms = http_seconds * 1000 / completions
     print(f"{name:<10} HTTP        {http_ms:7.2f} ms/completion          "
-          f"ratio HTTP/bare step {http_ms / bare_step_ms:5.2f}")
+          f"ratio HTTP/bare step {http_ms / bare_step_ms:5.2f}  "
+          f"(werkzeug dev server floor {floor * 1000 / completions:.2f} ms/request)")
     latencies = timer_latency(factory)
     print(f"{name:<10} timers      median {statistics.median(latencies):.2f} s, "
           f"max {max(latencies):.2f} s after due ({len(latencies)} timers, poll 0.5 s)")
