@@ -32,6 +32,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Supervision: a decision deadline this close (in days) puts the dossier « à risque ».
+        "ECHEANCES_A_RISQUE_JOURS": int(os.environ.get("INVALIDITE_ECHEANCES_JOURS", "15")),
     }
     config.update(overrides or {})
     if "SECRET_KEY" not in config:

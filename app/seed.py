@@ -55,4 +55,7 @@ def seed_demo_accounts(session: Session, password_hash: str | None = None) -> in
                          date_naissance=naissance, adresse=adresse, code_postal=cp, ville=ville,
                          password_hash=hashed, telephone="06 12 34 56 78" if cp else ""))
         created += 1
-    return created
+    session.flush()
+    from app.seed_caisse import seed_caisse  # issue 4: caisse data per demo assuré
+
+    return created + seed_caisse(session, hashed)

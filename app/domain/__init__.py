@@ -12,7 +12,7 @@ from .conditions import (
     conditions_administratives,
     conditions_non_salarie,
 )
-from .delais import date_limite, echeance, prolonger
+from .delais import date_limite, echeance, moment_echeance, prolonger
 from .figures import pass_annuel, source, valeur
 from .montant import Montant, montant_pension, salaire_annuel_moyen
 from .triage import intention, reconnait_demande_pension
@@ -30,6 +30,7 @@ __all__ = [
     "date_limite",
     "echeance",
     "intention",
+    "moment_echeance",
     "montant_pension",
     "pass_annuel",
     "prolonger",

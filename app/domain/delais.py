@@ -6,7 +6,8 @@ février). Une demande de pièces prolonge le délai du temps que l'assuré a mi
 """
 
 import calendar
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import figures
 from .conversions import DonneeInvalide, en_date, en_entier
@@ -18,7 +19,14 @@ DELAIS = {
     "silence_cra": "delai_silence_cra",
     "silence_cmra": "delai_silence_cmra",
     "reponse_pieces": "delai_reponse_pieces",
+    "relance_pieces": "delai_relance_pieces",
 }
+
+# Les délais s'apprécient à l'heure légale française : un délai expire à minuit, heure de Paris.
+try:
+    PARIS = ZoneInfo("Europe/Paris")
+except ZoneInfoNotFoundError:  # pragma: no cover - pas de base des fuseaux : heure d'hiver
+    PARIS = timezone(timedelta(hours=1))
 
 
 def ajouter_mois(depart: date, mois: int) -> date:
@@ -63,3 +71,13 @@ def echeance(delai: str, depart: date) -> date:
     if unite == "mois":
         return ajouter_mois(depart, duree)
     raise DonneeInvalide(f"figures.json : unité « {unite} » inattendue pour « {nom} ».")
+
+
+def moment_echeance(dernier_jour: date) -> datetime:
+    """L'instant où un délai dont le dernier jour est `dernier_jour` est dépassé : minuit
+    (heure de Paris) à la fin de ce jour, en datetime avec fuseau.
+
+    C'est l'instant d'un minuteur BPMN « délai dépassé » : une action faite une seconde avant
+    est dans les temps, le minuteur se déclenche à cet instant précis."""
+    dernier_jour = en_date(dernier_jour, "dernier jour du délai")
+    return datetime.combine(dernier_jour + timedelta(days=1), time(0, 0), tzinfo=PARIS)

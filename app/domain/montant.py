@@ -73,16 +73,32 @@ def salaire_annuel_moyen(
     return au_centime(sum(meilleures) / len(meilleures))
 
 
-def _taux(categorie: int, le: date) -> Decimal:
+def _taux_de_categorie_valide(categorie: int) -> None:
     if isinstance(categorie, bool) or not isinstance(categorie, int) or categorie not in CATEGORIES:
         raise DonneeInvalide(f"Catégorie d'invalidité invalide : « {categorie} » (1, 2 ou 3).")
+
+
+def _taux(categorie: int, le: date) -> Decimal:
+    _taux_de_categorie_valide(categorie)
     return figures.valeur(f"taux_pension_cat{categorie}", le)
 
 
-def montant_pension(categorie: int, sam: Decimal, date_effet: date) -> Montant:
-    """Montant mensuel et annuel brut de la pension à la date d'effet."""
+def _taux_impose(categorie: int, taux: object) -> Decimal:
+    _taux_de_categorie_valide(categorie)
+    retenu = positif(taux, "taux de la catégorie")
+    if not 0 < retenu <= 1:
+        raise DonneeInvalide(f"Taux invalide : « {taux} » (une fraction entre 0 et 1 est attendue).")
+    return retenu
+
+
+def montant_pension(categorie: int, sam: Decimal, date_effet: date,
+                    taux: Decimal | None = None) -> Montant:
+    """Montant mensuel et annuel brut de la pension à la date d'effet.
+
+    `taux` (facultatif) : le taux retenu par la table de décision du processus (DMN
+    « taux par catégorie »), qui prime alors sur celui de data/figures.json."""
     date_effet = en_date(date_effet, "date d'effet")
-    taux = _taux(categorie, date_effet)
+    taux = _taux(categorie, date_effet) if taux is None else _taux_impose(categorie, taux)
     sam = positif(sam, "salaire annuel moyen")
     base = au_centime(taux * sam / 12)
     minimum = figures.valeur("pension_minimum_mensuelle", date_effet)

@@ -71,7 +71,8 @@ def _store_version(session, parsed: ParsedProcess, now, deployed_by) -> int | No
 
 
 def latest_version(session: Session, process_key: str) -> ProcessVersion | None:
-    return session.scalars(select(ProcessVersion).where(ProcessVersion.process_key == process_key)
+    return session.scalars(select(ProcessVersion).where(ProcessVersion.process_key == process_key,
+                                                        ProcessVersion.sandbox.is_(False))
                            .order_by(ProcessVersion.version.desc()).limit(1)).first()
 
 
@@ -91,4 +92,5 @@ def load_version_sources(session: Session, version_id: int) -> tuple[str, Source
 
 def deployed_counts(session: Session) -> dict[str, int]:
     return dict(session.execute(select(ProcessVersion.process_key, func.max(ProcessVersion.version))
+                                .where(ProcessVersion.sandbox.is_(False))
                                 .group_by(ProcessVersion.process_key)).all())

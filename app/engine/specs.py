@@ -161,12 +161,13 @@ def _parse_one(parser, key):
     return parser.get_spec(key), parser.get_subprocess_specs(key)
 
 
-def _dmn_files_by_table(parser) -> dict[int, str]:
+def _dmn_files_by_table(parser) -> dict[str, str]:
+    # By table id: the parser builds new table objects for each business rule task.
     found = {}
     for dmn_parser in parser.dmn_parsers.values():
         dmn_parser.parse()
         for table in dmn_parser.decision.decisionTables:
-            found[id(table)] = dmn_parser.filename
+            found[table.id] = dmn_parser.filename
     return found
 
 
@@ -196,8 +197,8 @@ def _check_task_spec(filename, task_spec, schemas, dmn_files, errors) -> set[str
     if isinstance(task_spec, (UserTaskMixin, ManualTaskMixin)):
         used |= _check_user_task(task_spec, schemas, refuse)
     engine = getattr(task_spec, "dmnEngine", None)
-    if engine is not None and id(engine.decision_table) in dmn_files:
-        used.add(dmn_files[id(engine.decision_table)])
+    if engine is not None and engine.decision_table.id in dmn_files:
+        used.add(dmn_files[engine.decision_table.id])
     return used
 
 

@@ -1,7 +1,7 @@
 """What has been deployed: files by content, and process versions built from them."""
 from datetime import datetime
 
-from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -37,6 +37,8 @@ class ProcessVersion(Base):
     files: Mapped[dict] = mapped_column(JSON)
     deployed_at: Mapped[datetime]
     deployed_by: Mapped[str] = mapped_column(String(255), default="system")
+    # A studio draft under test (negative version numbers); never the "latest" version.
+    sandbox: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (
         UniqueConstraint("process_key", "version"),

@@ -101,6 +101,7 @@ NAVIGATION = {  # (label, endpoint) per role; entries whose page does not exist 
     "superviseur": [("Supervision", "supervision.index"), ("Instances", "supervision.instances"),
                     ("Échéances", "supervision.echeances")],
 }
+NAVIGATION["superviseur"].append(("Tâches du back office", "agent.inbox"))  # issue 4: reassign
 
 
 def nav_links(app: Flask, role: str) -> list[tuple[str, str]]:

@@ -1,18 +1,203 @@
-"""Back-office pages: agents and médecins-conseils (issue 4 builds them here)."""
+"""Back office: the inbox of agents and médecins-conseils, claim / release, reassignment by a
+superviseur. Task pages, dossier pages and the paper S4150 form are in agent_*.py modules
+registered on the same blueprint (imported at the bottom)."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
+
+from app.documents.formats import date_longue, montant, taux
+from app.engine.clock import PARIS, clock
+from app.engine.runtime import may_act
+from app.models import Dossier, HumanTask, ProcessInstance, User
 
 from .inbox import visible_tasks
 from .security import roles
-from .services import db
+from .services import db, services
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
 
+STAFF_ROLES = ("agent", "medecin_conseil")
+# A task is highlighted as « échéance proche » when due within this period (UI setting).
+ECHEANCE_PROCHE = timedelta(days=15)
+VUES = {"mes": "Mes tâches", "a_prendre": "À prendre"}
+FILTRES_ECHEANCE = {"": "Toutes les échéances", "depassee": "Échéance dépassée",
+                    "proche": "Échéance dans moins de 15 jours"}
+
+
+@dataclass
+class Ligne:
+    task: HumanTask
+    dossier: Dossier | None
+    classe: str  # task-overdue, task-soon or ""
+    badge: tuple[str, str] | None  # (label, DSFR badge modifier)
+
+
+def _base_query(user: User, vue: str):
+    if user.role == "superviseur":
+        return select(HumanTask).join(ProcessInstance).where(
+            HumanTask.status == "open", ProcessInstance.sandbox.is_(False),
+            HumanTask.role.in_(STAFF_ROLES))
+    query = visible_tasks(user).order_by(None)
+    if vue == "mes":
+        return query.where(HumanTask.claimed_by_id == user.id)
+    return query.where(HumanTask.claimed_by_id.is_(None))
+
+
+def _filtered(query, etape: str, echeance: str, numero: str, now: datetime):
+    if etape:
+        query = query.where(HumanTask.element_id == etape)
+    if echeance == "depassee":
+        query = query.where(HumanTask.due_at < now)
+    elif echeance == "proche":
+        query = query.where(HumanTask.due_at >= now, HumanTask.due_at < now + ECHEANCE_PROCHE)
+    if numero:
+        query = query.where(ProcessInstance.business_key.ilike(f"%{numero.strip()}%"))
+    return query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
+
+
+def highlight(due_at: datetime | None, now: datetime) -> tuple[str, tuple[str, str] | None]:
+    """Row class and badge: overdue, or due within ECHEANCE_PROCHE."""
+    if due_at is None:
+        return "", None
+    if due_at <= now:
+        return "task-overdue", ("Échéance dépassée", "error")
+    if due_at - now < ECHEANCE_PROCHE:
+        return "task-soon", ("Moins de 15 jours", "warning")
+    return "", None
+
+
+def _lignes(tasks: list[HumanTask], now: datetime) -> list[Ligne]:
+    ids = {t.instance_id for t in tasks}
+    dossiers = {d.instance_id: d for d in db().scalars(
+        select(Dossier).where(Dossier.instance_id.in_(ids)))} if ids else {}
+    return [Ligne(t, dossiers.get(t.instance_id), *highlight(t.due_at, now)) for t in tasks]
+
+
+def _etapes(user: User) -> list[tuple[str, str]]:
+    """The steps present in this person's inbox (filter menu)."""
+    query = _base_query(user, "") if user.role == "superviseur" else \
+        visible_tasks(user).order_by(None)
+    rows = db().execute(query.with_only_columns(HumanTask.element_id, HumanTask.title)
+                        .distinct()).all()
+    return sorted({(element, title) for element, title in rows}, key=lambda r: r[1])
+
 
 @bp.get("/")
-@roles("agent", "medecin_conseil")
+@roles("agent", "medecin_conseil", "superviseur")
 def inbox():
-    tasks = db().scalars(visible_tasks(current_user)).all()
-    return render_template("simple_list.html", title="Mes tâches", tasks=tasks)
+    user = current_user
+    now = clock.now()
+    vue = request.args.get("vue", "")
+    if user.role == "superviseur":
+        vue = "toutes"
+    elif vue not in VUES:
+        mine = db().scalar(_base_query(user, "mes").with_only_columns(HumanTask.id).limit(1))
+        vue = "mes" if mine else "a_prendre"
+    etape = request.args.get("etape", "")
+    echeance = request.args.get("echeance", "")
+    echeance = echeance if echeance in FILTRES_ECHEANCE else ""
+    numero = request.args.get("numero", "")[:40]
+    tasks = db().scalars(_filtered(_base_query(user, vue), etape, echeance, numero, now)
+                         .limit(500)).all()
+    counts = {}
+    if user.role != "superviseur":
+        for key in VUES:
+            counts[key] = len(db().scalars(_base_query(user, key).with_only_columns(
+                HumanTask.id)).all())
+    claimed = {t.claimed_by_id for t in tasks if t.claimed_by_id}
+    noms = {u.id: u.nom_complet for u in db().scalars(select(User).where(
+        User.id.in_(claimed)))} if claimed else {}
+    return render_template(
+        "agent/inbox.html", lignes=_lignes(tasks, now), noms=noms, vue=vue, vues=VUES, counts=counts,
+        etapes=_etapes(user), etape=etape, echeance=echeance, echeances=FILTRES_ECHEANCE,
+        numero=numero, staff=_staff_by_role() if user.role == "superviseur" else {},
+        filtre_actif=bool(etape or echeance or numero))
+
+
+def _staff_by_role() -> dict[tuple[str, str | None], list[User]]:
+    """Active agents and médecins, by (role, caisse), for the superviseur's reassign menus."""
+    found: dict[tuple[str, str | None], list[User]] = {}
+    for user in db().scalars(select(User).where(User.role.in_(STAFF_ROLES),
+                                                User.active.is_(True))
+                             .order_by(User.nom, User.prenom)):
+        found.setdefault((user.role, user.caisse_code), []).append(user)
+    return found
+
+
+def _back(default: str) -> str:
+    target = request.form.get("retour", "")
+    return target if target.startswith("/agent") and not target.startswith("//") else default
+
+
+@bp.post("/taches/<int:task_id>/prendre")
+@roles("agent", "medecin_conseil")
+def prendre(task_id: int):
+    services().runtime.claim(task_id, current_user)
+    flash("La tâche vous est attribuée.", "success")
+    return redirect(_back(url_for("agent.tache", task_id=task_id)))
+
+
+@bp.post("/taches/<int:task_id>/liberer")
+@roles("agent", "medecin_conseil", "superviseur")
+def liberer(task_id: int):
+    services().runtime.unclaim(task_id, current_user)
+    flash("La tâche est de nouveau à prendre.", "success")
+    return redirect(_back(url_for("agent.inbox")))
+
+
+@bp.post("/taches/<int:task_id>/attribuer")
+@roles("superviseur")
+def attribuer(task_id: int):
+    assignee = request.form.get("assignee_id", "")
+    if not assignee.isdigit():
+        flash("Choisissez la personne à qui attribuer la tâche.", "error")
+        return redirect(url_for("agent.inbox"))
+    services().runtime.assign(task_id, int(assignee), current_user)
+    person = db().get(User, int(assignee))
+    flash(f"Tâche attribuée à {person.nom_complet}.", "success")
+    return redirect(_back(url_for("agent.inbox")))
+
+
+def task_or_403(task_id: int) -> HumanTask:
+    """An open or closed task this staff member may see (role and caisse), else 403/404."""
+    row = db().get(HumanTask, task_id)
+    if row is None or row.instance.sandbox:
+        abort(404)
+    if not may_act(current_user, row, ignore_claim=True):
+        abort(403)
+    return row
+
+
+def staff_may_see(dossier: Dossier | None) -> bool:
+    """Agents and médecins see the dossiers of their own caisse only."""
+    return (dossier is not None and current_user.role in STAFF_ROLES
+            and dossier.caisse_code == current_user.caisse_code)
+
+
+def claimed_or_free(row: HumanTask) -> bool:
+    return row.claimed_by_id in (None, current_user.id)
+
+
+@bp.app_template_filter("agent_euros")
+def agent_euros(value) -> str:
+    return montant(value) if value not in (None, "") else "—"
+
+
+@bp.app_template_filter("agent_dernier_jour")
+def agent_dernier_jour(due_at: datetime | None) -> str:
+    """A due moment (midnight that ends the last day) shown as that last day."""
+    if due_at is None:
+        return ""
+    return date_longue((due_at - timedelta(microseconds=1)).astimezone(PARIS).date())
+
+
+@bp.app_template_filter("agent_taux")
+def agent_taux(value) -> str:
+    return taux(value) if value not in (None, "") else "—"
+
+from . import agent_s4150, agent_taches  # noqa: F401 - routes of this blueprint

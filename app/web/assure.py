@@ -1,18 +1,357 @@
-"""Pages of the assuré (issue 3 builds the full journey here)."""
+"""Pages of the assuré: home, dossiers, tasks, messagerie, documents, personal information.
+
+The request itself lives in `assure_demande.py` and ameliBot in `assure_chat.py`; both add
+their routes to this blueprint. Every write goes through the runtime (one transaction per
+action) or, for the account and the messagerie, a short transaction with its audit row.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_login import current_user
+import io
 
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+from sqlalchemy import select
+
+from app.documents.storage import safe_download_name
+from app.engine.clock import clock
+from app.engine.errors import Conflict, FormInvalid
+from app.forms import apply_action, parse_submission, render_form, submitted_action, validate
+from app.forms.dates import display_date
+from app.models import AuditLog, Dossier, HumanTask, Message, ProcessInstance, User
+
+from . import assure_pages
+from .assure_outils import (
+    DEMANDE,
+    TRIAGE,
+    caisse_pour,
+    departement,
+    draft_of,
+    ensure_caisse,
+    my_document,
+    my_dossier,
+    my_task,
+    open_tasks,
+    task_values,
+    unread_count,
+)
 from .inbox import visible_tasks
 from .security import roles
-from .services import db
+from .services import db, services
 
 bp = Blueprint("assure", __name__, url_prefix="/assure")
 
+STATUT_LIBELLES = {
+    "brouillon": "Demande en cours de saisie (non envoyée)",
+    "recue": "Demande reçue",
+    "instruction": "En cours d'instruction",
+    "pieces_demandees": "Pièces justificatives demandées",
+    "examen_medical": "Examen médical",
+    "decision": "Décision en préparation",
+    "accord": "Pension accordée",
+    "refus": "Demande refusée",
+    "rejet_implicite": "Demande rejetée (absence de réponse)",
+    "recours": "Recours en cours",
+    "clos": "Dossier clos",
+}
+# Timeline of a dossier: (label, statuts during which this step is the current one).
+TIMELINE = (
+    ("Demande reçue", ()),
+    ("Instruction", ("recue", "instruction", "pieces_demandees")),
+    ("Examen médical", ("examen_medical",)),
+    ("Décision", ("decision",)),
+)
+DECIDED = ("accord", "refus", "rejet_implicite", "recours")
 
+
+@bp.app_template_filter("date_jj")
+def date_jj(value) -> str:
+    """JJ/MM/AAAA, as the téléservice shows birth dates."""
+    return display_date(value) if value else ""
+
+
+@bp.context_processor
+def assure_context():
+    if current_user.is_authenticated and current_user.role == "assure":
+        return {"messages_non_lus": unread_count(current_user.id)}
+    return {}
+
+
+# ----- home ---------------------------------------------------------------------------------
 @bp.get("/")
 @roles("assure")
 def accueil():
-    tasks = db().scalars(visible_tasks(current_user)).all()
-    return render_template("simple_list.html", title="Mon espace", tasks=tasks)
+    dossiers = db().scalars(select(Dossier).where(Dossier.assure_id == current_user.id)
+                            .order_by(Dossier.id.desc())).all()
+    from .assure_demande import STEPS
+
+    # What the caisse waits for from the assuré (documents, answers…): not the chat's
+    # questions nor the request's own steps, which have their pages.
+    a_faire = [row for row in db().scalars(visible_tasks(current_user))
+               if row.instance.process_key != TRIAGE
+               and not (row.instance.process_key == DEMANDE and row.element_id in STEPS)]
+    numeros = dict(db().execute(select(Dossier.instance_id, Dossier.numero).where(
+        Dossier.assure_id == current_user.id)).all())
+    return render_template("assure/accueil.html", dossiers=dossiers, a_faire=a_faire,
+                           numeros=numeros, brouillon=draft_of(current_user.id),
+                           statuts=STATUT_LIBELLES)
+
+
+# ----- dossiers -----------------------------------------------------------------------------
+@bp.get("/dossiers")
+@roles("assure")
+def dossiers():
+    rows = db().scalars(select(Dossier).where(Dossier.assure_id == current_user.id)
+                        .order_by(Dossier.id.desc())).all()
+    return render_template("assure/dossiers.html", dossiers=rows, statuts=STATUT_LIBELLES)
+
+
+@bp.get("/dossiers/<numero>")
+@roles("assure")
+def dossier(numero: str):
+    dossier = my_dossier(numero)
+    tasks = open_tasks(dossier.instance_id, current_user.id)
+    from .assure_demande import STEPS
+
+    demande_tasks = [t for t in tasks if dossier.instance.process_key == DEMANDE
+                     and t.element_id in STEPS]
+    other_tasks = [t for t in tasks if t not in demande_tasks]
+    messages = db().scalars(select(Message).where(
+        Message.instance_id == dossier.instance_id, Message.recipient_id == current_user.id)
+        .order_by(Message.created_at.desc(), Message.id.desc())).all()
+    avis = None
+    en_ligne = dossier.instance.process_key == DEMANDE
+    if en_ligne and dossier.date_reception:
+        data = _submitted_data(dossier)
+        avis = (data or {}).get("avis_imposition")
+    return render_template(
+        "assure/dossier.html", dossier=dossier, statut=STATUT_LIBELLES.get(dossier.statut,
+                                                                            dossier.statut),
+        timeline=timeline(dossier), demande_tasks=demande_tasks, tasks=other_tasks,
+        actions=assure_pages.dossier_actions(dossier), messages=messages, avis=avis,
+        en_ligne=en_ligne)
+
+
+def _submitted_data(dossier: Dossier) -> dict | None:
+    from .assure_outils import task_data_of
+
+    return task_data_of(dossier.instance, "enregistrer_demande")
+
+
+def timeline(dossier: Dossier) -> list[dict]:
+    """The four steps of a submitted dossier, each « fait », « en cours » or « à venir »."""
+    if dossier.date_reception is None:
+        return []
+    statut = dossier.statut
+    current = next((i for i, (_l, during) in enumerate(TIMELINE) if statut in during), None)
+    if statut in DECIDED or statut == "clos":
+        current = len(TIMELINE)  # everything done
+    if current is None:
+        current = 1
+    steps = []
+    for i, (label, _during) in enumerate(TIMELINE):
+        state = "fait" if i < current else ("en_cours" if i == current else "a_venir")
+        if i == len(TIMELINE) - 1 and statut in DECIDED:
+            label = f"Décision : {STATUT_LIBELLES[statut].lower()}"
+        steps.append({"label": label, "etat": state})
+    return steps
+
+
+# ----- a task of the assuré (generic JSON Schema form) ---------------------------------------
+@bp.route("/taches/<int:task_id>", methods=["GET", "POST"])
+@roles("assure")
+def tache(task_id: int):
+    row = my_task(task_id)
+    dossier = db().scalar(select(Dossier).where(Dossier.instance_id == row.instance_id))
+    back = url_for(".dossier", numero=dossier.numero) if dossier else url_for(".accueil")
+    if row.status != "open":
+        flash("Cette démarche a déjà été faite.", "info")
+        return redirect(back)
+    if row.element_id in assure_pages.TASK_PAGES:
+        return redirect(url_for(assure_pages.TASK_PAGES[row.element_id], task_id=row.id))
+    from .assure_demande import STEPS
+
+    if row.instance.process_key == DEMANDE and row.element_id in STEPS and dossier:
+        return redirect(url_for(".demande_etape", numero=dossier.numero))
+    if row.instance.process_key == TRIAGE:
+        return redirect(url_for(".amelibot_conversation", instance_id=row.instance_id))
+    schema = _task_schema(row)
+    values = task_values(row.instance, row, schema)
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        raw = parse_submission(schema, request.form, previous=values)
+        action = submitted_action(request.form)
+        if action:
+            values = apply_action(schema, raw, action)
+        else:
+            clean, errors = validate(schema, raw, clock.today())
+            if not errors:
+                try:
+                    services().runtime.complete_task(
+                        row.id, current_user, clean,
+                        expected_lock_version=_int(request.args.get("version")))
+                except FormInvalid as err:
+                    errors = err.errors
+                except Conflict as err:
+                    flash(err.message, "info")
+                    return redirect(back)
+                else:
+                    flash(f"« {row.title} » : c'est enregistré.", "success")
+                    return redirect(back)
+            values, status = raw, 422
+    form = render_form(schema, values, errors, submit_label="Envoyer", csrf_token=generate_csrf(),
+                       action_url=url_for(".tache", task_id=row.id,
+                                          version=row.instance.lock_version))
+    return render_template("assure/tache.html", row=row, dossier=dossier, form=form,
+                           errors=errors, schema=schema, back=back), status
+
+
+def _task_schema(row: HumanTask) -> dict:
+    if not row.form:
+        return {"type": "object", "properties": {}}
+    schema = services().runtime.form_schema(db(), row.instance.process_version, row.form)
+    return schema or {"type": "object", "properties": {}}
+
+
+def _int(value) -> int | None:
+    return int(value) if value is not None and str(value).isdigit() else None
+
+
+# ----- messagerie ---------------------------------------------------------------------------
+@bp.get("/messagerie")
+@roles("assure")
+def messagerie():
+    messages = db().scalars(select(Message).where(Message.recipient_id == current_user.id)
+                            .order_by(Message.created_at.desc(), Message.id.desc())).all()
+    numeros = dict(db().execute(select(Dossier.instance_id, Dossier.numero).where(
+        Dossier.assure_id == current_user.id)).all())
+    return render_template("assure/messagerie.html", messages=messages, numeros=numeros)
+
+
+@bp.get("/messagerie/<int:message_id>")
+@roles("assure")
+def message(message_id: int):
+    msg = db().get(Message, message_id)
+    if msg is None or msg.recipient_id != current_user.id:
+        abort(404)
+    if msg.read_at is None:
+        with services().session_factory() as session, session.begin():
+            row = session.get(Message, msg.id)
+            row.read_at = clock.now()
+            session.add(AuditLog(at=clock.now(), user_id=current_user.id, action="message_lu",
+                                 instance_id=row.instance_id, details={"message_id": row.id}))
+        db().refresh(msg)
+    dossier = db().scalar(select(Dossier).where(Dossier.instance_id == msg.instance_id)) \
+        if msg.instance_id else None
+    # corps_html is built by app.documents.rendu with every variable escaped.
+    return render_template("assure/message.html", msg=msg, corps=Markup(msg.corps_html),
+                           dossier=dossier)
+
+
+# ----- documents (always as attachments) -----------------------------------------------------
+@bp.get("/documents/<int:document_id>")
+@roles("assure")
+def document(document_id: int):
+    doc = my_document(document_id)
+    data = services().store.read(doc.stored_name, doc.sha256)
+    response = send_file(io.BytesIO(data), mimetype=doc.content_type or "application/pdf",
+                         as_attachment=True,
+                         download_name=safe_download_name(doc.original_name))
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# ----- Mes informations ---------------------------------------------------------------------
+INFORMATIONS_SCHEMA = {
+    "type": "object",
+    "required": ["adresse", "code_postal", "ville"],
+    "properties": {
+        "adresse": {"type": "string", "title": "Adresse", "maxLength": 255,
+                    "description": "Numéro et voie, complément éventuel",
+                    "x-autocomplete": "street-address",
+                    "x-messages": {"required": "Indiquez votre adresse"}},
+        "code_postal": {"type": "string", "title": "Code postal", "pattern": "^[0-9]{5}$",
+                        "x-autocomplete": "postal-code", "x-inputmode": "numeric",
+                        "x-messages": {"required": "Indiquez votre code postal",
+                                       "pattern": "Le code postal compte 5 chiffres"}},
+        "ville": {"type": "string", "title": "Ville", "maxLength": 100,
+                  "x-autocomplete": "address-level2",
+                  "x-messages": {"required": "Indiquez votre ville"}},
+        "telephone": {"type": "string", "title": "Téléphone", "maxLength": 30,
+                      "description": "Exemple : 06 12 34 56 78",
+                      "pattern": r"^(?:(?:\+|00)33[\s.-]*|0)[1-9](?:[\s.-]*[0-9]{2}){4}$",
+                      "x-autocomplete": "tel", "x-inputmode": "tel",
+                      "x-messages": {"pattern": "Saisissez un numéro de téléphone français à "
+                                                "10 chiffres, par exemple 06 12 34 56 78"}},
+    },
+}
+EDITABLE = ("adresse", "code_postal", "ville", "telephone")
+
+
+@bp.route("/informations", methods=["GET", "POST"])
+@roles("assure")
+def informations():
+    user = current_user
+    values = {k: getattr(user, k) or None for k in EDITABLE}
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        raw = parse_submission(INFORMATIONS_SCHEMA, request.form)
+        clean, errors = validate(INFORMATIONS_SCHEMA, raw, clock.today())
+        if not errors:
+            try:
+                caisse = caisse_pour(clean["code_postal"])
+            except ValueError:
+                errors = {"code_postal": "Ce code postal ne correspond à aucun département "
+                                         "français"}
+            else:
+                _save_informations(user.id, clean, caisse)
+                flash("Vos informations personnelles sont enregistrées.", "success")
+                return redirect(url_for(".informations"))
+        values, status = raw, 422
+    form = render_form(INFORMATIONS_SCHEMA, values, errors, submit_label="Enregistrer",
+                       csrf_token=generate_csrf(), action_url=url_for(".informations"))
+    return render_template("assure/informations.html", form=form, errors=errors,
+                           brouillon=draft_of(user.id)), status
+
+
+def _save_informations(user_id: int, clean: dict, caisse: str) -> None:
+    """One short transaction: the account, and the competent caisse of a draft request."""
+    now = clock.now()
+    with services().session_factory() as session, session.begin():
+        user = session.get(User, user_id)
+        changed = {}
+        for key in EDITABLE:
+            new = (clean.get(key) or "").strip()
+            if (getattr(user, key) or "") != new:
+                changed[key] = new
+                setattr(user, key, new)
+        session.add(AuditLog(at=now, user_id=user_id, action="informations_modifiees",
+                             details={"champs": sorted(changed)}))
+        draft = session.scalar(select(Dossier).where(Dossier.assure_id == user_id,
+                                                     Dossier.statut == "brouillon"))
+        if draft is not None and draft.caisse_code != caisse:
+            ensure_caisse(session, caisse)
+            instance = session.get(ProcessInstance, draft.instance_id)
+            session.add(AuditLog(at=now, user_id=user_id, action="caisse_modifiee",
+                                 instance_id=draft.instance_id,
+                                 details={"avant": draft.caisse_code, "apres": caisse,
+                                          "departement": departement(clean["code_postal"])}))
+            draft.caisse_code = caisse
+            draft.updated_at = now
+            instance.caisse_code = caisse
+
+
+from . import assure_chat, assure_demande  # noqa: F401 - they add routes to `bp`

@@ -1,0 +1,93 @@
+"""Opening a dossier straight into the instruction (paper S4150), and dossier look-ups for
+the back office.
+
+`ouvrir_instruction` is what a paper form keyed in by an agent does: a Dossier row « reçue »
+and an `instruction_invalidite` instance started with the same data the online request hands
+to its call activity (numero_dossier, caisse, date_reception, date_limite_decision, demande,
+avis_imposition). Tests use it as the « dossier reçu » fixture.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from uuid import UUID
+
+from sqlalchemy import select
+
+from app.domain import echeance
+from app.engine.clock import clock
+from app.engine.deploy import load_version_sources
+from app.engine.persistence import load_workflow
+from app.models import Document, Dossier, HumanTask, User
+
+PROCESS = "instruction_invalidite"
+
+
+def nouveau_numero(jour: date) -> str:
+    """A dossier number like the online ones: « INV-AAAAMMJJ-XXXXXX » (random part)."""
+    return f"INV-{jour:%Y%m%d}-{secrets.token_hex(3).upper()}"
+
+
+def ouvrir_instruction(runtime, assure: User, caisse: str, *, date_reception: date,
+                       demande: dict, canal: str = "papier", avis_imposition: dict | None = None,
+                       started_by: int | None = None) -> tuple[int, str]:
+    """Create the dossier and start its instruction; return (instance id, numéro)."""
+    numero = nouveau_numero(clock.today())
+    limite = echeance("decision", date_reception)
+    data = {
+        "numero_dossier": numero,
+        "caisse": caisse,
+        "canal": canal,
+        "date_reception": date_reception.isoformat(),
+        "date_limite_decision": limite.isoformat(),
+        "demande": demande,
+        "avis_imposition": avis_imposition,
+    }
+
+    def on_created(session, instance) -> None:
+        now = clock.now()
+        session.add(Dossier(numero=numero, instance_id=instance.id, assure_id=assure.id,
+                            caisse_code=caisse, canal=canal, statut="recue", etape="",
+                            date_reception=date_reception, date_limite_decision=limite,
+                            jours_prolongation=0, created_at=now, updated_at=now))
+        session.flush()  # the first engine step (same transaction) updates this row
+
+    instance_id = runtime.start(PROCESS, user_id=started_by or assure.id, owner_id=assure.id,
+                                caisse_code=caisse, business_key=numero, data=data,
+                                on_created=on_created)
+    return instance_id, numero
+
+
+def dossier_par_numero(session, numero: str) -> Dossier | None:
+    return session.scalar(select(Dossier).where(Dossier.numero == numero))
+
+
+def dossier_de_tache(session, task: HumanTask) -> Dossier | None:
+    return session.scalar(select(Dossier).where(Dossier.instance_id == task.instance_id))
+
+
+def documents_du_dossier(session, dossier: Dossier, avis: dict | None = None) -> list[Document]:
+    """Documents of the dossier: those of its instance, plus the avis d'imposition named by
+    the request data if it was stored before the instance existed."""
+    rows = list(session.scalars(select(Document).where(
+        Document.instance_id == dossier.instance_id).order_by(Document.created_at,
+                                                              Document.id)))
+    ident = (avis or {}).get("document_id")
+    if ident and all(d.id != ident for d in rows):
+        extra = session.get(Document, ident)
+        if extra is not None and extra.owner_id == dossier.assure_id:
+            rows.insert(0, extra)
+    return rows
+
+
+def workflow_of(session, runtime, instance):
+    """The instance's workflow, loaded read-only (for displaying what a step knows)."""
+    specs = runtime.specs.get(instance.process_version,
+                              lambda vid: load_version_sources(session, vid))
+    return load_workflow(instance, specs, runtime.script_engine)
+
+
+def task_data(session, runtime, row: HumanTask) -> dict:
+    """The data the workflow holds for this user task."""
+    task = workflow_of(session, runtime, row.instance).get_task_from_id(UUID(row.spiff_task_id))
+    return dict(task.data) if task is not None else {}

@@ -1,0 +1,213 @@
+"""Task page of the back office (dossier summary, documents, history, the step's panel and
+its form), the staff view of a dossier, and document download.
+
+Secret médical: the médecin-conseil's constatations and notes are shown to médecins-conseils
+only (`medical_details` is never computed for another role); agents see the category and
+the outcome (`avis_medical`), which is all the process hands them.
+"""
+from __future__ import annotations
+
+import io
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+
+from app.documents.storage import safe_download_name
+from app.engine.clock import clock
+from app.engine.errors import Conflict
+from app.forms import parse_submission, render_form, validate
+from app.models import AuditLog, Caisse, Document, Dossier, HumanTask, Message, User
+
+from . import agent_dossiers
+from . import agent_panneaux as panneaux
+from .agent import STAFF_ROLES, bp, claimed_or_free, staff_may_see, task_or_403
+from .agent_dossiers import documents_du_dossier, dossier_de_tache, dossier_par_numero
+from .security import roles
+from .services import db, services
+
+MEDICAL_TASKS = ("examen_medical",)
+MEDICAL_FIELDS = (("date_examen", "Date de l'examen"), ("capacite_reduite",
+                  "Capacité réduite d'au moins deux tiers"), ("categorie", "Catégorie"),
+                  ("tierce_personne", "Besoin d'une tierce personne"),
+                  ("date_constat", "Date du constat médical"),
+                  ("constatations", "Constatations de l'examen"),
+                  ("notes_medicales", "Notes médicales"))
+
+
+def workflow_of(session, instance):
+    return agent_dossiers.workflow_of(session, services().runtime, instance)
+
+
+def task_data(session, row: HumanTask) -> dict:
+    return agent_dossiers.task_data(session, services().runtime, row)
+
+
+def last_data(session, dossier: Dossier) -> dict:
+    """The most recent data of the dossier's process (for a dossier with no open task)."""
+    workflow = workflow_of(session, dossier.instance)
+    tasks = [t for t in workflow.get_tasks(state=TaskState.COMPLETED | TaskState.READY
+                                           | TaskState.WAITING)]
+    if not tasks:
+        return {}
+    return dict(max(tasks, key=lambda t: t.last_state_change).data)
+
+
+def medical_details(session, dossier: Dossier) -> list[dict]:
+    """Every exam recorded for this dossier: médecins-conseils only."""
+    if current_user.role != "medecin_conseil":
+        return []
+    workflow = workflow_of(session, dossier.instance)
+    exams = [t for t in workflow.get_tasks(state=TaskState.COMPLETED)
+             if getattr(t.task_spec, "bpmn_id", "") in MEDICAL_TASKS]
+    out = []
+    for exam in sorted(exams, key=lambda t: t.last_state_change):
+        out.append([(label, exam.data.get(key)) for key, label in MEDICAL_FIELDS
+                    if exam.data.get(key) not in (None, "")])
+    return out
+
+
+def history(session, dossier: Dossier) -> list[dict]:
+    """Audit trail of the dossier in French, oldest first (no medical content)."""
+    rows = session.scalars(select(AuditLog).where(AuditLog.instance_id == dossier.instance_id)
+                           .order_by(AuditLog.at, AuditLog.id)).all()
+    names = {u.id: u.nom_complet for u in session.scalars(select(User).where(
+        User.id.in_({r.user_id for r in rows if r.user_id})))} if rows else {}
+    return [{"at": r.at, "qui": names.get(r.user_id, "Système" if r.user_id is None else ""),
+             "quoi": panneaux.libelle_audit(r)} for r in rows
+            if panneaux.libelle_audit(r)]
+
+
+def dossier_context(session, dossier: Dossier, data: dict) -> dict:
+    caisse = session.get(Caisse, dossier.caisse_code) if dossier.caisse_code else None
+    return {
+        "dossier": dossier,
+        "assure": dossier.assure,
+        "caisse": caisse,
+        "statut": panneaux.STATUTS.get(dossier.statut, dossier.statut),
+        "documents": documents_du_dossier(session, dossier, data.get("avis_imposition")),
+        "demande": panneaux.demande_sections(session, dossier, data),
+        "avis_medical": data.get("avis_medical"),
+        "calcul": data.get("calcul"),
+        "historique": history(session, dossier),
+        "courriers": session.scalars(select(Message).where(
+            Message.instance_id == dossier.instance_id).order_by(Message.id)).all(),
+        "examens": medical_details(session, dossier),
+    }
+
+
+def _due_timers_first(row: HumanTask) -> bool:
+    """Fire the instance's due timers before acting, so a deadline always wins over a late
+    click; True when the task is still open afterwards."""
+    instance = row.instance
+    if instance.next_timer_at is not None and instance.next_timer_at <= clock.now():
+        try:
+            services().runtime.fire_timers(instance.id)
+        except Conflict:
+            pass
+    db().expire_all()
+    current = db().get(HumanTask, row.id)
+    return current is not None and current.status == "open"
+
+
+@bp.route("/taches/<int:task_id>", methods=["GET", "POST"])
+@roles("agent", "medecin_conseil")
+def tache(task_id: int):
+    row = task_or_403(task_id)
+    session = db()
+    dossier = dossier_de_tache(session, row)
+    if dossier is None:
+        abort(404)
+    if row.status != "open":
+        flash("Cette tâche a déjà été traitée.", "info")
+        return redirect(url_for("agent.dossier", numero=dossier.numero))
+    data = task_data(session, row)
+    panel = panneaux.panel_for(row, dossier, data, session)
+    runtime = services().runtime
+    schema = runtime.form_schema(session, row.instance.process_version, row.form) \
+        if row.form else None
+    values, errors = panel.initial, {}
+    if request.method == "POST" and schema is not None:
+        if not claimed_or_free(row):
+            abort(403)
+        raw = parse_submission(schema, request.form)
+        clean, errors = validate(schema, raw, clock.today())
+        errors.update(panel.check(clean) if not errors else {})
+        if not errors:
+            if not _due_timers_first(row):
+                flash("Le délai est dépassé : cette tâche a été annulée (voir l'historique du "
+                      "dossier).", "error")
+                return redirect(url_for("agent.dossier", numero=dossier.numero))
+            version = request.form.get("version", "")
+            runtime.complete_task(row.id, current_user, {**clean, **panel.extras(clean)},
+                                  int(version) if version.isdigit() else None)
+            flash(f"« {row.title} » : c'est fait pour le dossier {dossier.numero}.", "success")
+            return redirect(url_for("agent.inbox"))
+        values = raw
+    form_html = Markup("")
+    if schema is not None:
+        html = str(render_form(schema, values, errors,
+                               action_url=url_for("agent.tache", task_id=row.id),
+                               submit_label=panel.submit_label, csrf_token=generate_csrf()))
+        # The instance version the page was built on: a concurrent change → clear 409.
+        hidden = f'<input type="hidden" name="version" value="{row.instance.lock_version}">'
+        form_html = Markup(html.replace('<input type="hidden" name="csrf_token"',
+                                        hidden + '<input type="hidden" name="csrf_token"', 1))
+    context = dossier_context(session, dossier, data)
+    return render_template(
+        "agent/tache.html", row=row, panel=panel, form_html=form_html, errors=errors,
+        claimed_by=session.get(User, row.claimed_by_id) if row.claimed_by_id else None,
+        **context), (422 if errors else 200)
+
+
+@bp.get("/dossiers/<numero>")
+@roles("agent", "medecin_conseil")
+def dossier(numero: str):
+    session = db()
+    row = dossier_par_numero(session, numero)
+    if row is None or row.instance.sandbox:
+        abort(404)
+    if not staff_may_see(row):
+        abort(403)
+    taches = session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == row.instance_id, HumanTask.status == "open",
+        HumanTask.role.in_(STAFF_ROLES)).order_by(HumanTask.id)).all()
+    data = last_data(session, row)
+    return render_template("agent/dossier.html", taches=taches, **dossier_context(
+        session, row, data))
+
+
+@bp.get("/documents/<int:document_id>")
+@roles("agent", "medecin_conseil")
+def document(document_id: int):
+    """A document of a dossier of my caisse, always as an attachment (never inline)."""
+    session = db()
+    doc = session.get(Document, document_id)
+    if doc is None:
+        abort(404)
+    owner = _dossier_of_document(session, doc)
+    if not staff_may_see(owner):
+        abort(403)
+    data = services().store.read(doc.stored_name, doc.sha256)
+    session.add(AuditLog(at=clock.now(), user_id=current_user.id, action="document_consulte",
+                         instance_id=owner.instance_id, element_id="",
+                         details={"document_id": doc.id, "kind": doc.kind}))
+    session.commit()
+    return send_file(io.BytesIO(data), mimetype=doc.content_type or "application/pdf",
+                     as_attachment=True, download_name=safe_download_name(doc.original_name),
+                     max_age=0)
+
+
+def _dossier_of_document(session, doc: Document) -> Dossier | None:
+    if doc.instance_id is not None:
+        return session.scalar(select(Dossier).where(Dossier.instance_id == doc.instance_id))
+    # An upload stored before its dossier existed: the assuré's dossier naming it.
+    for row in session.scalars(select(Dossier).where(Dossier.assure_id == doc.owner_id)):
+        avis = (last_data(session, row).get("avis_imposition") or {})
+        if avis.get("document_id") == doc.id:
+            return row
+    return None
+

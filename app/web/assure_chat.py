@@ -1,0 +1,119 @@
+"""ameliBot: a conversation is an instance of processes/triage_amelibot.bpmn.
+
+The diagram asks the questions (its user tasks and their forms) and writes the transcript
+(`echanges`, kept in the instance for the superviseur); this page only shows the bubbles and
+turns the open task's form into quick-reply buttons or a text box. Every answer is a plain
+POST and the page is rendered again, so the chat works without JavaScript.
+"""
+from __future__ import annotations
+
+from flask import redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
+
+from app.engine.clock import clock
+from app.engine.errors import Conflict, FormInvalid
+from app.forms import parse_submission, validate
+from app.forms.schema_walk import fields, html_value, options
+from app.models import HumanTask, ProcessInstance
+
+from .assure import _int, bp
+from .assure_outils import TRIAGE, instance_data, my_instance
+from .security import roles
+from .services import db, services
+
+# Where the links written by the diagram (`"lien"` of a bot message) lead.
+LIENS = {
+    "demande": "assure.demande_info",
+    "formulaire_papier": "assure.formulaire_papier",
+}
+
+
+def _running_conversation() -> ProcessInstance | None:
+    return db().scalar(select(ProcessInstance).where(
+        ProcessInstance.owner_id == current_user.id, ProcessInstance.process_key == TRIAGE,
+        ProcessInstance.status == "running", ProcessInstance.sandbox.is_(False))
+        .order_by(ProcessInstance.id.desc()).limit(1))
+
+
+@bp.get("/amelibot")
+@roles("assure")
+def amelibot():
+    running = _running_conversation()
+    if running is not None:
+        return redirect(url_for(".amelibot_conversation", instance_id=running.id))
+    return render_template("assure/amelibot.html", instance=None, echanges=[], question=None,
+                           errors={}, csrf=generate_csrf(), liens=LIENS)
+
+
+@bp.post("/amelibot/nouvelle")
+@roles("assure")
+def amelibot_nouvelle():
+    """Start a conversation; one left half-way is closed first (one at a time)."""
+    runtime = services().runtime
+    for old in db().scalars(select(ProcessInstance).where(
+            ProcessInstance.owner_id == current_user.id, ProcessInstance.process_key == TRIAGE,
+            ProcessInstance.status == "running", ProcessInstance.sandbox.is_(False))):
+        try:
+            runtime.set_status(old.id, "terminated", current_user,
+                               "Conversation recommencée par l'assuré")
+        except Conflict:
+            pass  # ended meanwhile
+    instance_id = runtime.start(TRIAGE, user_id=current_user.id, owner_id=current_user.id)
+    return redirect(url_for(".amelibot_conversation", instance_id=instance_id), 303)
+
+
+@bp.route("/amelibot/<int:instance_id>", methods=["GET", "POST"])
+@roles("assure")
+def amelibot_conversation(instance_id: int):
+    instance = my_instance(instance_id, TRIAGE)
+    row = db().scalar(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == "open",
+        HumanTask.assignee_id == current_user.id).order_by(HumanTask.id.desc()).limit(1))
+    errors: dict[str, str] = {}
+    status = 200
+    schema = _schema(row) if row else None
+    if request.method == "POST":
+        if row is None or _int(request.form.get("tache")) != row.id:
+            return redirect(url_for(".amelibot_conversation", instance_id=instance.id), 303)
+        raw = parse_submission(schema, request.form)
+        clean, errors = validate(schema, raw, clock.today())
+        if not errors:
+            try:
+                services().runtime.complete_task(
+                    row.id, current_user, clean,
+                    expected_lock_version=_int(request.form.get("version")))
+            except FormInvalid as err:
+                errors = err.errors
+            except Conflict:
+                pass  # already answered (double click): show the conversation as it is
+            if not errors:
+                return redirect(url_for(".amelibot_conversation", instance_id=instance.id,
+                                        _anchor="derniere-reponse"), 303)
+        status = 422
+    data = instance_data(instance, row)
+    question = _question(schema, row) if row else None
+    return render_template("assure/amelibot.html", instance=instance,
+                           echanges=data.get("echanges") or [], question=question,
+                           issue=data.get("issue") or "", errors=errors,
+                           csrf=generate_csrf(), liens=LIENS), status
+
+
+def _schema(row: HumanTask) -> dict:
+    return services().runtime.form_schema(db(), row.instance.process_version, row.form) or {}
+
+
+def _question(schema: dict, row: HumanTask) -> dict:
+    """The open task as a chat widget: quick replies for a choice, else a text box."""
+    field = fields(schema, schema)[0]
+    widget = {"task_id": row.id, "version": row.instance.lock_version, "name": field.name,
+              "id": field.id, "label": field.label}
+    if field.kind in ("radios", "select", "ouinon", "checkbox"):
+        widget["kind"] = "choix"
+        widget["options"] = [(html_value(v), label) for v, label, _h in
+                             options(schema, field.schema)]
+    else:
+        widget["kind"] = "texte"
+        widget["maxlength"] = field.schema.get("maxLength")
+    return widget

@@ -1,0 +1,439 @@
+"""The online request « Demander une pension d'invalidité »: information page, the five
+steps (one user task and one JSON Schema form each, see processes/demande_pension_invalidite
+.bpmn), the tax notice upload and the submission.
+
+The draft IS the process instance: each « Suivant » completes the step's task through the
+runtime (one transaction), so the request survives a logout or a closed browser and resumes
+where it stopped. Submission uses the instance's lock version from the page: a double click
+or a replayed POST finds the version moved on and gets « Votre demande a déjà été envoyée ».
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from fractions import Fraction
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
+
+from app.documents.formats import nombre, taille_limite
+from app.documents.uploads import TAILLE_MAX, UploadRefuse, verifier_avis_imposition
+from app.domain import age_legal_depart, valeur
+from app.engine.clock import clock
+from app.engine.errors import Conflict, FormInvalid
+from app.forms import apply_action, parse_submission, render_form, submitted_action, validate
+from app.forms.schema_walk import kind_of, properties_in_order
+from app.models import AuditLog, Caisse, Document, Dossier, HumanTask, User
+
+from .assure import _int, bp
+from .assure_outils import (
+    DEMANDE,
+    caisse_pour,
+    draft_of,
+    ensure_caisse,
+    identite,
+    instance_data,
+    masked_email,
+    my_dossier,
+    task_data_of,
+    task_values,
+)
+from .assure_recap import recapitulatif_pdf, sections
+from .security import roles
+from .services import db, services
+
+TOTAL_STEPS = 5
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int | None  # position in the stepper (None: outside the five steps)
+    title: str
+
+
+# BPMN id of each user task of the request → its place in the DSFR stepper.
+STEPS = {
+    "coordonnees": Step(1, "Mes coordonnées"),
+    "situation": Step(2, "Ma situation professionnelle"),
+    "informations": Step(3, "Informations complémentaires"),
+    "recapitulatif": Step(4, "Récapitulatif"),
+    "avis_imposition": Step(5, "Avis d'imposition"),
+    "orientation_papier": Step(None, "Demande sur formulaire papier S4150"),
+}
+NEXT_TITLE = {s.number: s.title for s in STEPS.values() if s.number}
+# Steps whose « Retour » goes back through the diagram (an interrupting message boundary
+# event on the step); step 1's « Retour » is a plain link to the information page.
+RETOUR = ("situation", "informations", "avis_imposition")
+MESSAGE_RETOUR = "retour_etape_precedente"
+
+
+class DraftExists(Exception):
+    """Another request of this assuré is already being filled (raised inside `start`)."""
+
+
+# ----- information pages --------------------------------------------------------------------
+@bp.get("/demande")
+@roles("assure")
+def demande_info():
+    today = clock.today()
+    age = None
+    if current_user.date_naissance:
+        annees, mois = age_legal_depart(current_user.date_naissance)
+        age = f"{annees} ans" + (f" et {mois} mois" if mois else "")
+    reduction = Fraction(valeur("reduction_capacite_minimum", today)).limit_denominator(12)
+    chiffres = {
+        "heures": nombre(valeur("seuil_heures_salariees", today), 0),
+        "coefficient_smic": nombre(valeur("coefficient_smic_cotisations", today), 0),
+        "mois_immatriculation": nombre(valeur("mois_immatriculation_minimum", today), 0),
+        "reduction": f"{reduction.numerator}/{reduction.denominator}",
+        "delai_decision": nombre(valeur("delai_decision", today), 0),
+        "age": age,
+    }
+    return render_template("assure/demande_info.html", chiffres=chiffres,
+                           brouillon=draft_of(current_user.id))
+
+
+@bp.get("/demande/formulaire-papier")
+@roles("assure")
+def formulaire_papier():
+    caisse = None
+    try:
+        caisse = db().get(Caisse, caisse_pour(current_user.code_postal))
+    except ValueError:
+        caisse = None
+    return render_template("assure/formulaire_papier.html", caisse=caisse)
+
+
+# ----- start or resume ----------------------------------------------------------------------
+@bp.post("/demande/demarrer")
+@roles("assure")
+def demande_demarrer():
+    draft = draft_of(current_user.id)
+    if draft is not None:
+        flash("Vous avez déjà une demande en cours : vous la reprenez là où vous l'aviez "
+              "laissée.", "info")
+        return redirect(url_for(".demande_etape", numero=draft.numero), 303)
+    try:
+        caisse = caisse_pour(current_user.code_postal)
+    except ValueError:
+        flash("Votre adresse ne permet pas de trouver votre caisse : vérifiez votre code "
+              "postal dans « Mes informations ».", "error")
+        return redirect(url_for(".informations"), 303)
+    numero = start_demande(current_user.id, caisse)
+    return redirect(url_for(".demande_etape", numero=numero), 303)
+
+
+def start_demande(user_id: int, caisse: str) -> str:
+    """Start the request's instance with its dossier (or find the draft a concurrent click
+    just created): one draft at a time per assuré."""
+    with services().session_factory() as session, session.begin():
+        ensure_caisse(session, caisse)
+
+    def on_created(session, instance):
+        # Serialise drafts per assuré: PostgreSQL locks the account row; SQLite's write
+        # transactions (BEGIN IMMEDIATE) are serial already.
+        session.execute(select(User.id).where(User.id == user_id).with_for_update())
+        if session.scalar(select(Dossier.id).where(Dossier.assure_id == user_id,
+                                                   Dossier.statut == "brouillon")):
+            raise DraftExists
+        numero = f"INV-{clock.today().year}-{instance.id:06d}"
+        instance.business_key = numero
+        now = clock.now()
+        session.add(Dossier(numero=numero, instance_id=instance.id, assure_id=user_id,
+                            caisse_code=caisse, canal="en_ligne", statut="brouillon",
+                            etape="", created_at=now, updated_at=now))
+
+    try:
+        services().runtime.start(DEMANDE, user_id=user_id, owner_id=user_id,
+                                 caisse_code=caisse, on_created=on_created)
+    except DraftExists:
+        pass
+    with services().read_factory() as session:
+        return session.scalar(select(Dossier.numero).where(
+            Dossier.assure_id == user_id, Dossier.statut == "brouillon")
+            .order_by(Dossier.id.desc()).limit(1))
+
+
+# ----- the steps ----------------------------------------------------------------------------
+def _step_row(dossier: Dossier) -> HumanTask | None:
+    return db().scalar(select(HumanTask).where(
+        HumanTask.instance_id == dossier.instance_id, HumanTask.status == "open",
+        HumanTask.role == "assure", HumanTask.assignee_id == current_user.id,
+        HumanTask.element_id.in_(list(STEPS))).order_by(HumanTask.id.desc()).limit(1))
+
+
+@bp.route("/demande/<numero>", methods=["GET", "POST"])
+@roles("assure")
+def demande_etape(numero: str):
+    dossier = my_dossier(numero)
+    if dossier.instance.process_key != DEMANDE:
+        abort(404)
+    row = _step_row(dossier)
+    if row is None:
+        if request.method == "POST" and dossier.date_reception is not None:
+            return _already_sent(dossier)
+        return redirect(url_for(".dossier", numero=dossier.numero), 303)
+    if request.method == "POST" and _int(request.args.get("tache")) != row.id:
+        flash("Cette étape a déjà été enregistrée : voici où en est votre demande.", "info")
+        return redirect(url_for(".demande_etape", numero=numero), 303)
+    if row.element_id == "recapitulatif":
+        return _recap_step(dossier, row)
+    if row.element_id == "avis_imposition":
+        return _avis_step(dossier, row)
+    return _form_step(dossier, row)
+
+
+def _page_context(dossier: Dossier, row: HumanTask) -> dict:
+    step = STEPS[row.element_id]
+    return {
+        "dossier": dossier, "row": row, "step": step, "total": TOTAL_STEPS,
+        "next_title": NEXT_TITLE.get((step.number or 0) + 1),
+        "action_url": url_for(".demande_etape", numero=dossier.numero, tache=row.id,
+                              version=row.instance.lock_version),
+        "retour_url": url_for(".demande_retour", numero=dossier.numero, tache=row.id),
+    }
+
+
+def _schema(row: HumanTask) -> dict:
+    return services().runtime.form_schema(db(), row.instance.process_version, row.form) or {}
+
+
+def _complete(dossier: Dossier, row: HumanTask, data: dict):
+    """Complete the step: None when done, errors (dict) or a response otherwise."""
+    try:
+        services().runtime.complete_task(row.id, current_user, data,
+                                         expected_lock_version=_int(request.args.get("version")))
+    except FormInvalid as err:
+        return err.errors
+    except Conflict:
+        flash("Cette étape a déjà été enregistrée : voici où en est votre demande.", "info")
+        return redirect(url_for(".demande_etape", numero=dossier.numero), 303)
+    return None
+
+
+def _form_step(dossier: Dossier, row: HumanTask):
+    schema = _schema(row)
+    stored = task_values(dossier.instance, row, schema)
+    values = deep_merge(schema_defaults(schema, schema), stored)
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        raw = parse_submission(schema, request.form, previous=stored)
+        action = submitted_action(request.form)
+        if action:
+            values = apply_action(schema, raw, action)
+        else:
+            clean, errors = validate(schema, raw, clock.today())
+            if not errors:
+                outcome = _complete(dossier, row, clean)
+                if outcome is None:
+                    return redirect(url_for(".demande_etape", numero=dossier.numero), 303)
+                if not isinstance(outcome, dict):
+                    return outcome
+                errors = outcome
+            values, status = raw, 422
+    context = _page_context(dossier, row)
+    extra = ""
+    if row.element_id == "coordonnees":
+        extra = (f'<li><a class="fr-btn fr-btn--secondary" href="{url_for(".demande_info")}">'
+                 "Retour</a></li>")
+    elif row.element_id in RETOUR:
+        extra = ('<li><button type="submit" class="fr-btn fr-btn--secondary" formnovalidate '
+                 f'formaction="{context["retour_url"]}">Retour</button></li>')
+    form = render_form(schema, values, errors, action_url=context["action_url"],
+                       submit_label="Valider mon choix" if row.element_id ==
+                       "orientation_papier" else "Suivant",
+                       csrf_token=generate_csrf(), extra_buttons_html=extra)
+    return render_template("assure/demande_etape.html", form=form, errors=errors,
+                           identite=_identity_view(current_user), **context), status
+
+
+def _identity_view(user: User) -> dict:
+    ident = identite(user)
+    ident["email"] = masked_email(user.email)
+    return ident
+
+
+def _recap_step(dossier: Dossier, row: HumanTask):
+    schema = _schema(row)
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        raw = parse_submission(schema, request.form)
+        clean, errors = validate(schema, raw, clock.today())
+        if not errors:
+            outcome = _complete(dossier, row, clean)
+            if outcome is None:
+                return redirect(url_for(".demande_etape", numero=dossier.numero), 303)
+            if not isinstance(outcome, dict):
+                return outcome
+            errors = outcome
+        status = 422
+    data = instance_data(dossier.instance, row)
+    parts = sections(dossier.instance.process_version, data, _identity_view(current_user))
+    return render_template("assure/demande_recap.html", sections=parts, errors=errors,
+                           csrf=generate_csrf(), **_page_context(dossier, row)), status
+
+
+# ----- step 5: the tax notice and « Je valide ma demande » -----------------------------------
+def _current_avis(dossier: Dossier) -> Document | None:
+    return db().scalar(select(Document).where(
+        Document.instance_id == dossier.instance_id, Document.owner_id == current_user.id,
+        Document.kind == "avis_imposition").order_by(Document.id.desc()).limit(1))
+
+
+def _avis_step(dossier: Dossier, row: HumanTask):
+    existing = _current_avis(dossier)
+    error = None
+    status = 200
+    if request.method == "POST":
+        upload = request.files.get("avis_imposition")
+        created = None
+        pages = None
+        if upload is not None and upload.filename:
+            content = upload.read()
+            try:
+                info = verifier_avis_imposition(content, upload.filename)
+            except UploadRefuse as refus:
+                error = refus.message
+            else:
+                created = _store_avis(dossier, upload.filename, content, info.pages)
+                existing, pages = created, info.pages
+        elif existing is None:
+            error = "Déposez votre dernier avis d'imposition (fichier PDF)."
+        if error is None:
+            pages = pages or _pages_of(existing)
+            data = {
+                "avis_imposition": {"document_id": existing.id, "sha256": existing.sha256,
+                                    "nom": existing.original_name, "pages": pages},
+                "identite": {k: v for k, v in identite(current_user).items() if v is not None},
+                "dossier": {"numero": dossier.numero, "caisse": dossier.caisse_code},
+            }
+            try:
+                services().runtime.complete_task(
+                    row.id, current_user, data,
+                    expected_lock_version=_int(request.args.get("version")))
+            except Conflict:
+                if created is not None:
+                    _forget(created)
+                db().refresh(dossier)
+                if dossier.date_reception is not None:
+                    return _already_sent(dossier)
+                flash("Votre demande a changé entre-temps (dans un autre onglet ?) : "
+                      "vérifiez cette étape et validez à nouveau.", "info")
+                return redirect(url_for(".demande_etape", numero=dossier.numero), 303)
+            except FormInvalid as err:
+                error = " ".join(err.errors.values())
+            else:
+                flash("Votre demande de pension d'invalidité est envoyée. L'accusé de "
+                      "réception est dans votre messagerie.", "success")
+                return redirect(url_for(".dossier", numero=dossier.numero), 303)
+        status = 422
+    return render_template("assure/demande_avis.html", existing=existing, error=error,
+                           limite=taille_limite(TAILLE_MAX), csrf=generate_csrf(),
+                           **_page_context(dossier, row)), status
+
+
+def _pages_of(document: Document) -> int:
+    content = services().store.read(document.stored_name, document.sha256)
+    return verifier_avis_imposition(content, document.original_name).pages
+
+
+def _store_avis(dossier: Dossier, filename: str, content: bytes, pages: int) -> Document:
+    stored = services().store.save(content)
+    now = clock.now()
+    with services().session_factory() as session, session.begin():
+        document = Document(owner_id=current_user.id, instance_id=dossier.instance_id,
+                            kind="avis_imposition", original_name=filename[:255],
+                            stored_name=stored.stored_name, sha256=stored.sha256,
+                            size=stored.size, content_type="application/pdf", created_at=now)
+        session.add(document)
+        session.flush()
+        session.add(AuditLog(at=now, user_id=current_user.id, action="document_depose",
+                             instance_id=dossier.instance_id,
+                             details={"document_id": document.id, "kind": "avis_imposition",
+                                      "sha256": stored.sha256, "pages": pages}))
+    return document
+
+
+def _forget(document: Document) -> None:
+    """A duplicate submission lost the race: its copy of the file is not kept."""
+    with services().session_factory() as session, session.begin():
+        row = session.get(Document, document.id)
+        if row is not None:
+            session.delete(row)
+    services().store.delete(document.stored_name)
+
+
+def _already_sent(dossier: Dossier):
+    return render_template("assure/deja_envoyee.html", dossier=dossier), 409
+
+
+@bp.post("/demande/<numero>/retour")
+@roles("assure")
+def demande_retour(numero: str):
+    """« Retour »: back to the previous step; what was typed on this page is not kept."""
+    dossier = my_dossier(numero)
+    row = _step_row(dossier)
+    if row is None or row.element_id not in RETOUR or _int(request.args.get("tache")) != row.id:
+        flash("Cette étape a déjà été quittée : voici où en est votre demande.", "info")
+        return redirect(url_for(".demande_etape", numero=numero), 303)
+    try:
+        services().runtime.send_message(dossier.numero, MESSAGE_RETOUR, user_id=current_user.id)
+    except Conflict:
+        pass  # a second click: the first one already went back
+    return redirect(url_for(".demande_etape", numero=numero), 303)
+
+
+# ----- leaving the request to change the account's address --------------------------------------
+@bp.get("/demande/<numero>/modifier-informations")
+@roles("assure")
+def demande_modifier_informations(numero: str):
+    dossier = my_dossier(numero)
+    return render_template("assure/modifier_informations.html", dossier=dossier)
+
+
+# ----- PDF of the récapitulatif -------------------------------------------------------------
+@bp.get("/dossiers/<numero>/recapitulatif.pdf")
+@roles("assure")
+def demande_recapitulatif_pdf(numero: str):
+    import io
+
+    from flask import send_file
+
+    dossier = my_dossier(numero)
+    data = task_data_of(dossier.instance, "enregistrer_demande") \
+        if dossier.date_reception else None
+    if not data:
+        abort(404)
+    response = send_file(io.BytesIO(recapitulatif_pdf(dossier, data)),
+                         mimetype="application/pdf", as_attachment=True,
+                         download_name=f"recapitulatif_{dossier.numero}.pdf")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# ----- helpers ------------------------------------------------------------------------------
+def schema_defaults(root: dict, obj: dict) -> dict:
+    """Initial answers from the schema's `default`s (« Non » preselected for Oui/Non)."""
+    out: dict = {}
+    for key, prop in properties_in_order(root, obj):
+        if "default" in prop:
+            out[key] = copy.deepcopy(prop["default"])
+        elif kind_of(root, prop) == "object":
+            sub = schema_defaults(root, prop)
+            if sub:
+                out[key] = sub
+    return out
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in (over or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out

@@ -1,0 +1,161 @@
+"""Shared helpers of the assuré's pages: ownership checks, instance data, identity, caisse.
+
+Every lookup by number or id is filtered on the logged-in assuré, so another person's
+dossier, task, message or document is simply « introuvable » (404): nothing tells an
+assuré that a number exists if it is not theirs.
+"""
+from __future__ import annotations
+
+import re
+from uuid import UUID
+
+from flask import abort
+from flask_login import current_user
+from SpiffWorkflow.exceptions import TaskNotFoundException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import func, select
+
+from app.domain import caisse_competente
+from app.engine.clock import clock
+from app.models import Caisse, Document, Dossier, HumanTask, Message, ProcessInstance, User
+
+from .services import db, services
+
+DEMANDE = "demande_pension_invalidite"
+TRIAGE = "triage_amelibot"
+
+
+# ----- ownership ----------------------------------------------------------------------------
+def my_dossier(numero: str) -> Dossier:
+    dossier = db().scalar(select(Dossier).where(Dossier.numero == numero,
+                                                Dossier.assure_id == current_user.id))
+    if dossier is None:
+        abort(404)
+    return dossier
+
+
+def my_task(task_id: int) -> HumanTask:
+    row = db().get(HumanTask, task_id)
+    if row is None or row.role != "assure" or row.assignee_id != current_user.id:
+        abort(404)
+    return row
+
+
+def my_document(document_id: int) -> Document:
+    document = db().get(Document, document_id)
+    if document is None or document.owner_id != current_user.id:
+        abort(404)
+    return document
+
+
+def my_instance(instance_id: int, process_key: str) -> ProcessInstance:
+    instance = db().get(ProcessInstance, instance_id)
+    if instance is None or instance.owner_id != current_user.id or \
+            instance.process_key != process_key or instance.sandbox:
+        abort(404)
+    return instance
+
+
+def draft_of(user_id: int) -> Dossier | None:
+    """The assuré's online request still being filled (at most one)."""
+    return db().scalar(select(Dossier).where(Dossier.assure_id == user_id,
+                                             Dossier.statut == "brouillon")
+                       .order_by(Dossier.id.desc()).limit(1))
+
+
+def open_tasks(instance_id: int, user_id: int) -> list[HumanTask]:
+    return list(db().scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance_id, HumanTask.status == "open",
+        HumanTask.role == "assure", HumanTask.assignee_id == user_id).order_by(HumanTask.id)))
+
+
+def unread_count(user_id: int) -> int:
+    return db().scalar(select(func.count(Message.id)).where(
+        Message.recipient_id == user_id, Message.read_at.is_(None))) or 0
+
+
+# ----- workflow data ------------------------------------------------------------------------
+def instance_data(instance: ProcessInstance, row: HumanTask | None = None) -> dict:
+    """The data an instance holds now: its open task's, else the workflow's (read only)."""
+    workflow = services().runtime.workflow_of(db(), instance)
+    if row is not None:
+        task = _task(workflow, row)
+        if task is not None:
+            return dict(task.data)
+    if workflow.is_completed():
+        return dict(workflow.data)
+    last = workflow.last_task
+    return dict(last.data) if last is not None else {}
+
+
+def task_values(instance: ProcessInstance, row: HumanTask, schema: dict) -> dict:
+    """The answers already stored for this task's form (to show them back when the person
+    returns to the step): under the task's spiff `variableName` when it has one (the whole
+    form is stored there and replaced on each submission), else the form's own keys."""
+    task = _task(services().runtime.workflow_of(db(), instance), row)
+    if task is None:
+        return {}
+    variable = getattr(task.task_spec, "variable", None)
+    if variable:
+        value = task.data.get(variable)
+        return dict(value) if isinstance(value, dict) else {}
+    return {k: task.data[k] for k in (schema.get("properties") or {}) if k in task.data}
+
+
+def _task(workflow, row: HumanTask):
+    try:
+        return workflow.get_task_from_id(UUID(row.spiff_task_id))
+    except (TaskNotFoundException, ValueError):
+        return None
+
+
+def task_data_of(instance: ProcessInstance, spec_name: str) -> dict | None:
+    """Data of the last completed task with this BPMN id (e.g. the submission script)."""
+    workflow = services().runtime.workflow_of(db(), instance)
+    found = [t for t in workflow.get_tasks(state=TaskState.COMPLETED)
+             if t.task_spec.name == spec_name]
+    return dict(found[-1].data) if found else None
+
+
+# ----- identity and caisse ------------------------------------------------------------------
+def identite(user: User) -> dict:
+    """What the account says about the person (read only in the request)."""
+    return {
+        "nom": user.nom, "prenom": user.prenom,
+        "date_naissance": user.date_naissance.isoformat() if user.date_naissance else None,
+        "adresse": user.adresse, "code_postal": user.code_postal, "ville": user.ville,
+        "email": user.email, "telephone": user.telephone or "",
+    }
+
+
+def masked_email(email: str) -> str:
+    """« ma****@demo.fr », as the téléservice shows it."""
+    local, _, domain = (email or "").partition("@")
+    return f"{local[:2]}****@{domain}" if domain else email
+
+
+def departement(code_postal: str) -> str:
+    """Département of a French postcode (Corsica 20xxx → 2A/2B, overseas 97x)."""
+    code = (code_postal or "").strip()
+    if not re.fullmatch(r"\d{5}", code):
+        raise ValueError(f"code postal invalide : {code_postal!r}")
+    if code.startswith("97"):
+        return code[:3]
+    if code.startswith("20"):
+        return "2A" if int(code) < 20200 else "2B"
+    return code[:2]
+
+
+def caisse_pour(code_postal: str) -> str:
+    return caisse_competente(departement(code_postal))
+
+
+def ensure_caisse(session, code: str) -> None:
+    """The caisse row a dossier points to (the demo seeds only three)."""
+    if session.get(Caisse, code) is None:
+        session.add(Caisse(code=code, libelle=code, adresse=""))
+        session.flush()
+
+
+def now():
+    return clock.now()

@@ -1,0 +1,204 @@
+"""The assuré answers a request for missing documents (« complément dossier »). The task
+« Fournir les pièces demandées » is listed on the dossier page; it leads here.
+
+Works without JavaScript: « Ajouter » stores the chosen PDF files at once (they are then part
+of the dossier), « Retirer » removes one not yet sent, « Envoyer mes documents » completes
+the « Fournir les pièces demandées » task with every document added for this request. The
+decision deadline is moved back by the time taken to answer, and the page says so.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.documents.courriers_instruction import PIECES
+from app.documents.formats import taille
+from app.documents.storage import safe_download_name
+from app.documents.uploads import TAILLE_MAX, UploadRefuse, verifier_avis_imposition
+from app.engine.clock import clock
+from app.engine.errors import Conflict
+from app.models import AuditLog, Document, Dossier, HumanTask
+
+from . import assure_pages
+from .agent_dossiers import task_data
+from .security import roles
+from .services import db, services
+
+bp = Blueprint("assure_pieces", __name__, url_prefix="/assure/pieces")
+TASK = "fournir_pieces"
+KIND = "piece_justificative"
+MAX_DOCUMENTS = 10
+AIDE_PDF = ("Enregistrez ou numérisez votre document au format PDF (toutes les pages), puis "
+            "déposez-le à nouveau.")
+
+
+@bp.app_template_filter("taille_fichier")
+def taille_fichier(octets: int) -> str:
+    return taille(octets)
+
+
+def my_task(task_id: int, element: str) -> HumanTask:
+    """An assuré task of this person (404 otherwise, so nobody can probe other dossiers)."""
+    row = db().get(HumanTask, task_id)
+    if (row is None or row.role != "assure" or row.assignee_id != current_user.id
+            or row.element_id != element):
+        abort(404)
+    return row
+
+
+def dossier_of(row: HumanTask) -> Dossier:
+    dossier = db().scalar(select(Dossier).where(Dossier.instance_id == row.instance_id))
+    if dossier is None:
+        abort(404)
+    return dossier
+
+
+def refus_message(nom: str, err: UploadRefuse) -> str:
+    """The upload checks speak of the avis d'imposition; here any document is expected."""
+    messages = {
+        "image": f"« {nom} » est une image, pas un PDF. {AIDE_PDF}",
+        "bureautique": f"« {nom} » est un document bureautique ou une archive, pas un PDF. "
+                       f"{AIDE_PDF}",
+        "pas_pdf": f"« {nom} » n'est pas un PDF. {AIDE_PDF}",
+    }
+    texte = err.message.replace("votre avis d'imposition", "votre document")
+    return messages.get(err.code, f"« {nom} » : {texte}")
+
+
+def staged(row: HumanTask) -> list[Document]:
+    """Documents added for this request (since the task opened), not yet sent."""
+    return list(db().scalars(select(Document).where(
+        Document.instance_id == row.instance_id, Document.owner_id == current_user.id,
+        Document.kind == KIND, Document.created_at >= row.created_at)
+        .order_by(Document.id)))
+
+
+def _due_timers_first(row: HumanTask) -> bool:
+    instance = row.instance
+    if instance.next_timer_at is not None and instance.next_timer_at <= clock.now():
+        try:
+            services().runtime.fire_timers(instance.id)
+        except Conflict:
+            pass
+    db().expire_all()
+    return db().get(HumanTask, row.id).status == "open"
+
+
+@bp.route("/<int:task_id>", methods=["GET", "POST"])
+@roles("assure")
+def deposer(task_id: int):
+    row = my_task(task_id, TASK)
+    dossier = dossier_of(row)
+    back = url_for("assure.dossier", numero=dossier.numero)
+    if row.status != "open":
+        flash("Cette demande de pièces est close (documents déjà envoyés ou délai dépassé).",
+              "info")
+        return redirect(back)
+    errors: dict[str, str] = {}
+    message = ""
+    if request.method == "POST":
+        action = request.form.get("action", "")
+        message = request.form.get("message_assure", "").strip()[:2000]
+        if action == "ajouter":
+            errors = _ajouter(row, dossier)
+            if not errors:
+                return redirect(url_for(".deposer", task_id=row.id))
+        elif action.startswith("retirer:"):
+            _retirer(row, action.partition(":")[2])
+            return redirect(url_for(".deposer", task_id=row.id))
+        elif action == "envoyer":
+            documents = staged(row)
+            if not documents:
+                errors["document"] = "Ajoutez au moins un document avant d'envoyer."
+            elif not _due_timers_first(row):
+                flash("Le délai de réponse est dépassé : votre caisse étudie votre demande avec "
+                      "les éléments dont elle dispose.", "error")
+                return redirect(back)
+            else:
+                return _envoyer(row, dossier, documents, message, back)
+    data = task_data(db(), services().runtime, row)
+    return render_template(
+        "assure_suivi/pieces.html", row=row, dossier=dossier, errors=errors, message=message,
+        pieces=[PIECES.get(p, p) for p in data.get("pieces_demandees") or []],
+        precision=data.get("precision_pieces"), date_limite_reponse=data.get(
+            "date_limite_reponse"), documents=staged(row), max_documents=MAX_DOCUMENTS,
+        taille_max=TAILLE_MAX // (1024 * 1024), back=back,
+        report=(clock.today() - _jour(data.get("date_demande_pieces"))).days,
+    ), (422 if errors else 200)
+
+
+def _jour(value: str | None) -> date:
+    return date.fromisoformat(value) if value else clock.today()
+
+
+def _ajouter(row: HumanTask, dossier: Dossier) -> dict[str, str]:
+    files = [f for f in request.files.getlist("document") if f and f.filename]
+    if not files:
+        return {"document": "Choisissez un fichier PDF à ajouter."}
+    if len(staged(row)) + len(files) > MAX_DOCUMENTS:
+        return {"document": f"Vous pouvez envoyer au plus {MAX_DOCUMENTS} documents."}
+    checked = []
+    for upload in files:
+        content = upload.read(TAILLE_MAX + 1)
+        nom = safe_download_name(upload.filename, "document.pdf")
+        try:
+            info = verifier_avis_imposition(content, upload.filename)
+        except UploadRefuse as err:
+            return {"document": refus_message(nom, err)}
+        checked.append((nom, content, info))
+    store = services().store
+    with services().session_factory() as session, session.begin():
+        for nom, content, _info in checked:
+            stored = store.save(content)
+            document = Document(owner_id=current_user.id, instance_id=row.instance_id,
+                                kind=KIND, original_name=nom, stored_name=stored.stored_name,
+                                sha256=stored.sha256, size=stored.size,
+                                content_type="application/pdf", created_at=clock.now())
+            session.add(document)
+            session.flush()
+            session.add(AuditLog(at=clock.now(), user_id=current_user.id,
+                                 action="document_depose", instance_id=row.instance_id,
+                                 element_id=TASK, details={"document_id": document.id}))
+    noms = ", ".join(nom for nom, _c, _i in checked)
+    flash(f"Document ajouté : {noms}. Ajoutez les autres pièces, puis cliquez sur « Envoyer "
+          "mes documents ».", "success")
+    return {}
+
+
+def _retirer(row: HumanTask, ident: str) -> None:
+    if not ident.isdigit():
+        abort(400)
+    target = next((d for d in staged(row) if d.id == int(ident)), None)
+    if target is None:
+        abort(404)
+    with services().session_factory() as session, session.begin():
+        doc = session.get(Document, target.id)
+        session.delete(doc)
+        session.add(AuditLog(at=clock.now(), user_id=current_user.id,
+                             action="document_retire", instance_id=row.instance_id,
+                             element_id=TASK, details={"document_id": target.id}))
+    services().store.delete(target.stored_name)
+    flash(f"Document retiré : {target.original_name}.", "info")
+
+
+def _envoyer(row, dossier, documents, message, back):
+    data = {"documents_deposes": [{"document_id": d.id, "nom": d.original_name}
+                                  for d in documents]}
+    if message:
+        data["message_assure"] = message
+    try:
+        services().runtime.complete_task(row.id, current_user, data)
+    except Conflict as err:
+        flash(err.message, "info")
+        return redirect(back)
+    db().expire_all()
+    updated = db().get(Dossier, dossier.id)
+    flash("Vos documents ont été transmis à votre caisse. La date limite de décision est "
+          f"reportée au {updated.date_limite_decision:%d/%m/%Y}.", "success")
+    return redirect(back)
+
+
+assure_pages.TASK_PAGES[TASK] = "assure_pieces.deposer"

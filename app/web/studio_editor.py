@@ -1,0 +1,179 @@
+"""Studio: the BPMN and DMN editors, save, validate and deploy (with the diff first)."""
+from __future__ import annotations
+
+from flask import (
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from app.cli import deploy_folders
+from app.engine.diff import kind_of
+from app.engine.specs import LANE_ROLES, DeployRefused
+
+from .security import roles
+from .studio import bp, file_or_404, folder_names
+from .studio_files import (
+    BadFile,
+    audit,
+    check_sources,
+    current_sources,
+    errors_json,
+    folder_fingerprint,
+    pending_changes,
+    save_files,
+    with_draft,
+)
+
+ROLE_LABELS = {"assure": "assuré", "agent": "agent", "medecin_conseil": "médecin-conseil",
+               "analyste": "analyste", "superviseur": "superviseur"}
+
+
+@bp.get("/bpmn/<filename>")
+@roles("analyste")
+def bpmn_editor(filename: str):
+    text = file_or_404(filename, "bpmn")
+    return render_template("studio/bpmn_editor.html", filename=filename, config=_config(
+        filename, text, forms=folder_names("FORMS_DIR", "*.json"),
+        decisions=_decision_ids(), lanes=_lane_names()))
+
+
+@bp.get("/dmn/<filename>")
+@roles("analyste")
+def dmn_editor(filename: str):
+    text = file_or_404(filename, "dmn")
+    return render_template("studio/dmn_editor.html", filename=filename,
+                           config=_config(filename, text))
+
+
+def _config(filename: str, text: str, **extra) -> dict:
+    return {"filename": filename, "xml": text,
+            "urls": {"save": url_for("studio.save", filename=filename),
+                     "validate": url_for("studio.validate"),
+                     "deploy": url_for("studio.deploy_preview"),
+                     "testRun": url_for("studio.start_test_run")},
+            **extra}
+
+
+def _decision_ids() -> list[str]:
+    from .studio import _top_ids
+
+    return sorted({i for name, text in current_sources().dmn.items()
+                   for i in _top_ids("dmn", text)})
+
+
+def _lane_names() -> list[dict]:
+    """Lane names the platform maps to a role (shown as a hint in the lane panel)."""
+    names = {"assure": "Assuré", "service invalidite": "Service Invalidité",
+             "service medical": "Service médical",
+             "commission de recours amiable": "Commission de recours amiable",
+             "commission medicale de recours amiable": "Commission médicale de recours amiable"}
+    return [{"name": names.get(key, key.capitalize()), "role": ROLE_LABELS.get(role, role)}
+            for key, role in LANE_ROLES.items()]
+
+
+@bp.get("/fichiers/<filename>")
+@roles("analyste")
+def download(filename: str):
+    text = file_or_404(filename, kind_of(filename) or "?")
+    return Response(text, mimetype="application/octet-stream", headers={
+        "Content-Disposition": f"attachment; filename={filename}"})
+
+
+def _wants_json() -> bool:
+    return request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+def _posted_content() -> str:
+    if request.is_json:
+        return str((request.get_json(silent=True) or {}).get("contenu", ""))
+    return request.form.get("contenu", "")
+
+
+@bp.post("/fichiers/<filename>")
+@roles("analyste")
+def save(filename: str):
+    """Save one file: refused (422, errors with element ids) unless the folders still pass
+    every deployment check with it."""
+    content = _posted_content()
+    try:
+        if not content.strip():
+            raise BadFile("Le contenu est vide.")
+        errors = save_files({filename: content})
+    except BadFile as err:
+        return _answer({"ok": False, "erreurs": [{"fichier": filename, "element": "",
+                                                  "message": str(err), "texte": str(err)}]},
+                       400, filename)
+    if errors:
+        return _answer({"ok": False, "erreurs": errors_json(errors)}, 422, filename)
+    return _answer({"ok": True, "message": f"« {filename} » enregistré."}, 200, filename)
+
+
+def _answer(body: dict, status: int, filename: str):
+    if _wants_json():
+        return jsonify(body), status
+    if body["ok"]:
+        flash(body["message"], "success")
+    else:
+        flash("Enregistrement refusé : " + " ; ".join(e["texte"] for e in body["erreurs"]),
+              "error")
+    editor = {"bpmn": "studio.bpmn_editor", "dmn": "studio.dmn_editor",
+              "form": "studio.form_editor"}.get(kind_of(filename), "studio.index")
+    return redirect(url_for(editor, filename=filename) if kind_of(filename)
+                    else url_for("studio.index"), 303)
+
+
+@bp.post("/valider")
+@roles("analyste")
+def validate():
+    """The deployment checks on the folders with this draft: errors name file and element."""
+    payload = request.get_json(silent=True) or request.form
+    filename, content = str(payload.get("fichier", "")), str(payload.get("contenu", ""))
+    try:
+        errors = check_sources(with_draft(current_sources(), {filename: content}))
+    except BadFile as err:
+        return jsonify({"ok": False, "erreurs": [{"fichier": filename, "element": "",
+                                                  "message": str(err), "texte": str(err)}]}), 400
+    return jsonify({"ok": not errors, "erreurs": errors_json(errors)})
+
+
+@bp.get("/deployer")
+@roles("analyste")
+def deploy_preview():
+    sources = current_sources()
+    return render_template("studio/deploy.html", diffs=pending_changes(sources),
+                           errors=check_sources(sources),
+                           fingerprint=folder_fingerprint(sources))
+
+
+@bp.post("/deployer")
+@roles("analyste")
+def deploy():
+    sources = current_sources()
+    if request.form.get("empreinte") != folder_fingerprint(sources):
+        flash("Les fichiers ont changé depuis l'aperçu : vérifiez les différences avant de "
+              "déployer.", "error")
+        return redirect(url_for("studio.deploy_preview"), 303)
+    try:
+        report = deploy_folders(current_app, deployed_by=current_user.email)
+    except DeployRefused as refused:
+        return render_template("studio/deploy.html", diffs=pending_changes(sources),
+                               errors=refused.errors,
+                               fingerprint=folder_fingerprint(sources)), 422
+    audit("studio_deploiement", {"versions": report.new_versions, "fichiers": report.new_files,
+                                 "inchanges": report.unchanged})
+    if report.new_versions:
+        flash("Déployé : " + ", ".join(f"{key} version {version}" for key, version in
+                                       report.new_versions.items()) + ".", "success")
+    elif report.new_files:
+        flash("Fichiers déployés (aucun processus ne change de version) : "
+              + ", ".join(report.new_files) + ".", "success")
+    else:
+        flash("Rien à déployer : tout est déjà à jour.", "info")
+    return redirect(url_for("studio.index"), 303)

@@ -1,0 +1,163 @@
+"""Supervision: one instance — where it stands on its diagram, timers, history, variables
+(medical ones for médecins-conseils only), incidents — and the superviseur's actions:
+retry an incident, suspend, resume, terminate with a reason, reassign a task."""
+from __future__ import annotations
+
+import json
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.engine.errors import FormInvalid, IncidentRaised, RuntimeServiceError
+from app.engine.sandbox import version_sources
+from app.models import AuditLog, Dossier, HumanTask, Incident, ProcessInstance, User
+
+from .security import roles
+from .services import db, services
+from .supervision import STATUS_LABELS, bp
+from .supervision_diagram import (
+    ACTION_LABELS,
+    current_data,
+    diagram_xml,
+    element_states,
+    medical_keys,
+    timer_badges,
+    visible_variables,
+    waiting_messages,
+    waiting_timers,
+)
+
+
+def _instance_or_404(instance_id: int) -> ProcessInstance:
+    instance = db().get(ProcessInstance, instance_id)
+    if instance is None or instance.sandbox:
+        abort(404)
+    if current_user.role == "medecin_conseil" and instance.caisse_code != current_user.caisse_code:
+        abort(403)
+    return instance
+
+
+@bp.get("/instances/<int:instance_id>")
+@roles("superviseur", "medecin_conseil")
+def instance(instance_id: int):
+    """Read-only for a médecin-conseil of the dossier's caisse (who sees medical variables);
+    the actions are the superviseur's."""
+    row = _instance_or_404(instance_id)
+    runtime = services().runtime
+    session = db()
+    workflow = runtime.workflow_of(session, row)
+    specs = runtime.specs.get(row.process_version, lambda vid: version_sources(session, vid))
+    incidents = session.scalars(select(Incident).where(Incident.instance_id == instance_id)
+                                .order_by(Incident.created_at.desc())).all()
+    open_incidents = [i for i in incidents if i.resolved_at is None]
+    timers = waiting_timers(workflow)
+    filename, xml = diagram_xml(runtime, session, row.process_version)
+    variables, hidden = visible_variables(current_data(workflow), current_user.role,
+                                          medical_keys(specs))
+    tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                    HumanTask.status == "open")
+                            .order_by(HumanTask.id)).all()
+    return render_template(
+        "supervision/instance.html", instance=row, filename=filename,
+        dossier=session.scalar(select(Dossier).where(Dossier.instance_id == instance_id)),
+        diagram={"xml": xml, "states": element_states(workflow),
+                 "incidents": [i.element_id for i in open_incidents if i.element_id],
+                 "timers": timer_badges(timers)},
+        timers=timers, messages=waiting_messages(workflow), tasks=tasks,
+        candidates={t.id: _candidates(t) for t in tasks}, incidents=incidents,
+        variables=variables, hidden=hidden, history=_history(instance_id),
+        labels=STATUS_LABELS, action_labels=ACTION_LABELS,
+        can_act=current_user.role == "superviseur")
+
+
+def _history(instance_id: int):
+    return db().execute(select(AuditLog, User).outerjoin(User, User.id == AuditLog.user_id)
+                        .where(AuditLog.instance_id == instance_id)
+                        .order_by(AuditLog.at, AuditLog.id)).all()
+
+
+def _candidates(task: HumanTask) -> list[User]:
+    """Who may take this task: its role, and its caisse for staff tasks."""
+    query = select(User).where(User.role == task.role, User.active.is_(True))
+    if task.role == "assure":
+        query = query.where(User.id == task.assignee_id)
+    elif task.caisse_code:
+        query = query.where(User.caisse_code == task.caisse_code)
+    return list(db().scalars(query.order_by(User.nom, User.prenom)))
+
+
+def _back(instance_id: int):
+    return redirect(url_for("supervision.instance", instance_id=instance_id), 303)
+
+
+def _run(instance_id: int, action, success: str):
+    _instance_or_404(instance_id)
+    try:
+        action()
+    except FormInvalid as invalid:
+        flash(" ".join(invalid.errors.values()), "error")
+    except IncidentRaised as err:
+        flash(f"L'étape a de nouveau échoué (incident n° {err.incident_id}).", "error")
+    except RuntimeServiceError as err:
+        flash(err.message, "error")
+    else:
+        flash(success, "success")
+    return _back(instance_id)
+
+
+@bp.post("/instances/<int:instance_id>/suspendre")
+@roles("superviseur")
+def suspend(instance_id: int):
+    return _run(instance_id, lambda: services().runtime.set_status(
+        instance_id, "suspended", current_user, request.form.get("motif", "")),
+        "Instance suspendue : plus aucune étape ne s'exécute jusqu'à sa reprise.")
+
+
+@bp.post("/instances/<int:instance_id>/reprendre")
+@roles("superviseur")
+def resume(instance_id: int):
+    return _run(instance_id, lambda: services().runtime.set_status(
+        instance_id, "running", current_user, request.form.get("motif", "")),
+        "Instance reprise.")
+
+
+@bp.post("/instances/<int:instance_id>/arreter")
+@roles("superviseur")
+def terminate(instance_id: int):
+    return _run(instance_id, lambda: services().runtime.set_status(
+        instance_id, "terminated", current_user, request.form.get("motif", "")),
+        "Instance arrêtée.")
+
+
+@bp.post("/instances/<int:instance_id>/incidents/<int:incident_id>/relancer")
+@roles("superviseur")
+def retry(instance_id: int, incident_id: int):
+    incident = db().get(Incident, incident_id)
+    if incident is None or incident.instance_id != instance_id:
+        abort(404)
+    text = request.form.get("corrections", "").strip()
+    try:
+        corrections = json.loads(text) if text else None
+    except ValueError:
+        corrections = []
+    if corrections is not None and not isinstance(corrections, dict):
+        flash("Les corrections doivent être un objet JSON, par exemple {\"diviseur\": 2}.",
+              "error")
+        return _back(instance_id)
+    return _run(instance_id, lambda: services().runtime.retry_incident(
+        incident_id, current_user, corrections), "Incident relancé : l'étape est passée.")
+
+
+@bp.post("/instances/<int:instance_id>/taches/<int:task_id>/reattribuer")
+@roles("superviseur")
+def reassign(instance_id: int, task_id: int):
+    task = db().get(HumanTask, task_id)
+    if task is None or task.instance_id != instance_id:
+        abort(404)
+    assignee = request.form.get("personne", "")
+    if not assignee.isdigit():
+        flash("Choisissez la personne à qui confier la tâche.", "error")
+        return _back(instance_id)
+    return _run(instance_id, lambda: services().runtime.assign(
+        task_id, int(assignee), current_user), "Tâche réattribuée.")
