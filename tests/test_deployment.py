@@ -36,7 +36,8 @@ def edit(path, old, new):
 def test_first_deploy_creates_version_1_of_each_process(session_factory, folders):
     report = deploy_folder(session_factory, *folders)
     assert report.new_versions == {"petit_processus": 1, "minuteur_simple": 1,
-                                   "etape_fragile": 1, "debut_fragile": 1}
+                                   "etape_fragile": 1, "debut_fragile": 1,
+                                   "sous_processus": 1, "attente_evenement": 1}
 
 
 def test_redeploying_unchanged_content_creates_nothing(session_factory, folders):

@@ -85,3 +85,36 @@ def test_two_worker_processes_fire_500_timers_exactly_once(session_factory, runt
             .group_by(AuditLog.instance_id).having(func.count() > 1)).all()
     assert statuses == [("completed", 500)]
     assert per_instance == []
+
+
+def test_timer_behind_an_event_based_gateway_is_scheduled_and_fires(
+        session_factory, runtime, deployed_fixtures, users):
+    instance_id = runtime.start("attente_evenement", user_id=users["superviseur"].id,
+                                business_key="EVT-1")
+    with session_factory() as session:
+        assert session.get(ProcessInstance, instance_id).next_timer_at is not None
+    advance_clock(days=1, minutes=1)
+    assert fire_due_timers(runtime) == 1
+    with session_factory() as session:
+        assert session.get(ProcessInstance, instance_id).status == "completed"
+
+
+def test_correlated_message_wins_the_race_against_the_timer(session_factory, runtime,
+                                                            deployed_fixtures, users):
+    instance_id = runtime.start("attente_evenement", user_id=users["superviseur"].id,
+                                business_key="EVT-2")
+    runtime.send_message("EVT-2", "reponse", {"texte": "bonjour"})
+    with session_factory() as session:
+        instance = session.get(ProcessInstance, instance_id)
+        assert (instance.status, instance.next_timer_at) == ("completed", None)
+    advance_clock(days=2)
+    assert fire_due_timers(runtime) == 0
+
+
+def test_decimal_and_date_in_a_subprocess_are_saved(session_factory, runtime,
+                                                    deployed_fixtures, users):
+    instance_id = runtime.start("sous_processus", user_id=users["superviseur"].id)
+    advance_clock(days=1, minutes=1)
+    assert fire_due_timers(runtime) == 1
+    with session_factory() as session:
+        assert session.get(ProcessInstance, instance_id).status == "completed"

@@ -55,8 +55,9 @@ def assure_ctx(letter: LetterInput) -> dict:
 
 def recours_ctx(caisse: str) -> dict:
     """Where to contest (CRA of the CRAMIF or of the CPAM), for the letter templates."""
-    info = coordonnees_recours(caisse)
-    return {"organisme": info["cra"]["intitule"], "adresse": info["cra"]["adresse"]}
+    cra = coordonnees_recours(caisse)["cra"]
+    address = ", ".join(cra["lignes_adresse"][1:]) or None  # line 0 is the intitulé
+    return {"organisme": cra["intitule"], "adresse": address}
 
 
 def caisse_of(user: User) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
@@ -93,12 +94,18 @@ def next_timer_at(workflow: BpmnWorkflow) -> datetime | None:
     """Earliest due time among waiting timer events (None if no timer waits)."""
     due = []
     for task in workflow.get_tasks(state=TaskState.WAITING):
-        definition = getattr(task.task_spec, "event_definition", None)
-        if isinstance(definition, TimerEventDefinition):
+        if _waits_on_timer(getattr(task.task_spec, "event_definition", None)):
             moment = timer_due(task)
             if moment is not None:
                 due.append(moment)
     return min(due) if due else None
+
+
+def _waits_on_timer(definition) -> bool:
+    # An event-based gateway waits with a MultipleEventDefinition holding the timer.
+    if isinstance(definition, MultipleEventDefinition):
+        return any(isinstance(d, TimerEventDefinition) for d in definition.event_definitions)
+    return isinstance(definition, TimerEventDefinition)
 
 
 def timer_due(task) -> datetime | None:
@@ -115,7 +122,12 @@ def timer_due(task) -> datetime | None:
 
 
 def current_step(workflow: BpmnWorkflow) -> str:
-    names = [t.task_spec.bpmn_name or t.task_spec.bpmn_id
-             for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
-             if getattr(t.task_spec, "bpmn_id", None) and t.task_spec.bpmn_name]
+    """Names of the user tasks to do; if none, of what the instance waits for."""
+    names = _named(ready_user_tasks(workflow)) or _named(
+        workflow.get_tasks(state=TaskState.READY | TaskState.WAITING))
     return ", ".join(dict.fromkeys(names))[:200]
+
+
+def _named(tasks) -> list[str]:
+    return [t.task_spec.bpmn_name for t in tasks
+            if getattr(t.task_spec, "bpmn_id", None) and t.task_spec.bpmn_name]

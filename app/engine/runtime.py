@@ -341,6 +341,7 @@ class Runtime:
                 if resume_incident:
                     self._resolve(session, instance, resume_incident, retried_by)
                 save_workflow(session, instance, workflow, user_id)
+                session.flush()  # hooks query rows added in this step (e.g. a new dossier)
                 context = StepContext(session, instance, workflow, list(collected), user_id)
                 for hook in self.after_step_hooks:
                     hook(context)

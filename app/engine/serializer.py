@@ -61,7 +61,9 @@ def dump_state(workflow: BpmnWorkflow) -> dict:
     finally:
         registry._encoder_mode = False
     dct[SERIALIZER.VERSION_KEY] = SERIALIZER.VERSION
-    return dct
+    # Task data *deltas* keep raw Python values (Decimal, date…); SpiffWorkflow only converts
+    # them in its JSON encoder, so pass through it to get a plain JSON document.
+    return json.loads(json.dumps(dct, cls=SERIALIZER._encoder_cls))
 
 
 def load_state(state: dict, spec, subprocess_specs) -> BpmnWorkflow:
