@@ -5,6 +5,7 @@ Screenshots go to `test-artifacts/` (git-ignored); `shot(page, "name")` saves on
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,30 +18,43 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
-@pytest.fixture
-def live_app(database_url, tmp_path, session_factory):
-    """The real app (CSRF on), with processes/ and forms/ deployed and demo accounts."""
+def real_app(database_url: str, tmp_path: Path, **overrides):
+    """The real app (CSRF on) with its folders deployed and the demo accounts."""
     from app.cli import deploy_folders
     from app.seed import seed_demo_accounts
     from app.web import create_app
 
     app = create_app({"DATABASE_URL": database_url, "UPLOAD_DIR": tmp_path / "uploads",
                       "INSTANCE_DIR": tmp_path, "SECRET_KEY": "browser-tests",
-                      "DEMO_MODE": True, "RUN_TIMERS": False})
+                      "DEMO_MODE": True, "RUN_TIMERS": False, **overrides})
     deploy_folders(app)
     with app.extensions["invalidite"].session_factory() as session, session.begin():
         seed_demo_accounts(session)
-    yield app
-    app.extensions["invalidite"].engine.dispose()
+    return app
+
+
+@contextmanager
+def serving(app):
+    """Serve `app` on a free local port; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        app.extensions["invalidite"].engine.dispose()
+
+
+@pytest.fixture
+def live_app(database_url, tmp_path, session_factory):
+    """processes/ and forms/ of the project, deployed."""
+    return real_app(database_url, tmp_path)
 
 
 @pytest.fixture
 def live_server(live_app):
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serving(live_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

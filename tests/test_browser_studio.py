@@ -5,16 +5,14 @@ Screenshots: test-artifacts/studio_*.png and supervision_*.png."""
 from __future__ import annotations
 
 import shutil
-import threading
 
 import pytest
 from lxml import etree
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from app.models import HumanTask, ProcessVersion
 
-from .browser import axe_violations, browser_login, shot
+from .browser import axe_violations, browser_login, real_app, serving, shot
 from .conftest import FIXTURES
 
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
@@ -31,29 +29,14 @@ def folders(tmp_path):
 
 @pytest.fixture
 def studio_app(database_url, tmp_path, session_factory, folders):
-    """The real app (CSRF on) working on private copies of the fixture folders."""
-    from app.cli import deploy_folders
-    from app.seed import seed_demo_accounts
-    from app.web import create_app
-
-    app = create_app({"DATABASE_URL": database_url, "UPLOAD_DIR": tmp_path / "uploads",
-                      "INSTANCE_DIR": tmp_path, "SECRET_KEY": "browser-tests",
-                      "DEMO_MODE": True, "RUN_TIMERS": False,
-                      "PROCESSES_DIR": folders[0], "FORMS_DIR": folders[1]})
-    deploy_folders(app)
-    with app.extensions["invalidite"].session_factory() as session, session.begin():
-        seed_demo_accounts(session)
-    yield app
-    app.extensions["invalidite"].engine.dispose()
+    """The real app working on private copies of the fixture folders."""
+    return real_app(database_url, tmp_path, PROCESSES_DIR=folders[0], FORMS_DIR=folders[1])
 
 
 @pytest.fixture
 def server(studio_app):
-    httpd = make_server("127.0.0.1", 0, studio_app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
+    with serving(studio_app) as url:
+        yield url
 
 
 @pytest.fixture

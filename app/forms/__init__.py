@@ -56,7 +56,7 @@ API
 The page around the form should prefix its `<title>` with « Erreur : » when there are errors.
 """
 from .check import schema_problems
-from .parse import apply_action, parse_submission, submitted_action
+from .parse import apply_action, parse_submission, read_submission, submitted_action
 from .render import render_form, render_readonly
 from .validate import FORM_ERROR, validate, validate_data
 
@@ -64,6 +64,7 @@ __all__ = [
     "FORM_ERROR",
     "apply_action",
     "parse_submission",
+    "read_submission",
     "render_form",
     "render_readonly",
     "schema_problems",

@@ -229,3 +229,19 @@ def _make_path(data: dict, name: str) -> dict | None:
             return None
     return node if isinstance(node, dict) else None
 
+
+
+def read_submission(schema: dict, formdata, today, previous: dict | None = None):
+    """One POSTed form, the way every page handles it: (values to show, clean, errors).
+
+    An add/remove-row button only edits the rows (clean is None, no errors); a real submit is
+    validated, and `clean` is the data to store when there are no errors.
+    """
+    from .validate import validate  # validate imports this module's helpers
+
+    raw = parse_submission(schema, formdata, previous=previous)
+    action = submitted_action(formdata)
+    if action:
+        return apply_action(schema, raw, action), None, {}
+    clean, errors = validate(schema, raw, today)
+    return raw, (None if errors else clean), errors

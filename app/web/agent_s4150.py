@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from app.domain import caisse_competente
 from app.engine.clock import clock
-from app.forms import apply_action, parse_submission, render_form, submitted_action, validate
+from app.forms import read_submission, render_form
 from app.models import AuditLog, User
 
 from .agent import bp
@@ -79,23 +79,15 @@ def s4150():
     values: dict = {"date_reception": clock.today().isoformat()}
     errors: dict = {}
     if request.method == "POST":
-        raw = parse_submission(form_schema, request.form)
-        action = submitted_action(request.form)
-        if action:
-            values = apply_action(form_schema, raw, action)
-        else:
-            clean, errors = validate(form_schema, raw, clock.today())
-            caisse = None
-            if not errors:
-                caisse = caisse_competente(departement(clean["adresse"]["code_postal"]))
-                if caisse != current_user.caisse_code:
-                    errors["adresse.code_postal"] = (
-                        f"Cette adresse relève de la caisse « {caisse} », pas de la "
-                        f"« {current_user.caisse_code} » : transmettez le formulaire à la "
-                        "caisse compétente.")
-            if not errors:
+        values, clean, errors = read_submission(form_schema, request.form, clock.today())
+        if clean is not None:
+            caisse = caisse_competente(departement(clean["adresse"]["code_postal"]))
+            if caisse == current_user.caisse_code:
                 return _open(clean, caisse)
-            values = raw
+            errors["adresse.code_postal"] = (
+                f"Cette adresse relève de la caisse « {caisse} », pas de la "
+                f"« {current_user.caisse_code} » : transmettez le formulaire à la "
+                "caisse compétente.")
     html = render_form(form_schema, values, errors, action_url=url_for("agent.s4150"),
                        submit_label="Enregistrer la demande", csrf_token=generate_csrf())
     return render_template("agent/s4150.html", form_html=html, errors=errors,

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from app.documents.storage import safe_download_name
 from app.engine.clock import clock
 from app.engine.errors import Conflict, FormInvalid
-from app.forms import apply_action, parse_submission, render_form, submitted_action, validate
+from app.forms import parse_submission, read_submission, render_form, validate
 from app.forms.dates import display_date
 from app.models import AuditLog, Dossier, HumanTask, Message, ProcessInstance, User
 
@@ -190,26 +190,23 @@ def tache(task_id: int):
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
-        raw = parse_submission(schema, request.form, previous=values)
-        action = submitted_action(request.form)
-        if action:
-            values = apply_action(schema, raw, action)
-        else:
-            clean, errors = validate(schema, raw, clock.today())
-            if not errors:
-                try:
-                    services().runtime.complete_task(
-                        row.id, current_user, clean,
-                        expected_lock_version=_int(request.args.get("version")))
-                except FormInvalid as err:
-                    errors = err.errors
-                except Conflict as err:
-                    flash(err.message, "info")
-                    return redirect(back)
-                else:
-                    flash(f"« {row.title} » : c'est enregistré.", "success")
-                    return redirect(back)
-            values, status = raw, 422
+        values, clean, errors = read_submission(schema, request.form, clock.today(),
+                                                previous=values)
+        if clean is not None:
+            try:
+                services().runtime.complete_task(
+                    row.id, current_user, clean,
+                    expected_lock_version=_int(request.args.get("version")))
+            except FormInvalid as err:
+                errors = err.errors
+            except Conflict as err:
+                flash(err.message, "info")
+                return redirect(back)
+            else:
+                flash(f"« {row.title} » : c'est enregistré.", "success")
+                return redirect(back)
+        if errors:
+            status = 422
     form = render_form(schema, values, errors, submit_label="Envoyer", csrf_token=generate_csrf(),
                        action_url=url_for(".tache", task_id=row.id,
                                           version=row.instance.lock_version))

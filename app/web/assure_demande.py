@@ -23,7 +23,7 @@ from app.documents.uploads import TAILLE_MAX, UploadRefuse, verifier_avis_imposi
 from app.domain import age_legal_depart, valeur
 from app.engine.clock import clock
 from app.engine.errors import Conflict, FormInvalid
-from app.forms import apply_action, parse_submission, render_form, submitted_action, validate
+from app.forms import parse_submission, read_submission, render_form, validate
 from app.forms.schema_walk import kind_of, properties_in_order
 from app.models import AuditLog, Caisse, Document, Dossier, HumanTask, User
 
@@ -220,20 +220,17 @@ def _form_step(dossier: Dossier, row: HumanTask):
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
-        raw = parse_submission(schema, request.form, previous=stored)
-        action = submitted_action(request.form)
-        if action:
-            values = apply_action(schema, raw, action)
-        else:
-            clean, errors = validate(schema, raw, clock.today())
-            if not errors:
-                outcome = _complete(dossier, row, clean)
-                if outcome is None:
-                    return redirect(url_for(".demande_etape", numero=dossier.numero), 303)
-                if not isinstance(outcome, dict):
-                    return outcome
-                errors = outcome
-            values, status = raw, 422
+        values, clean, errors = read_submission(schema, request.form, clock.today(),
+                                                previous=stored)
+        if clean is not None:
+            outcome = _complete(dossier, row, clean)
+            if outcome is None:
+                return redirect(url_for(".demande_etape", numero=dossier.numero), 303)
+            if not isinstance(outcome, dict):
+                return outcome
+            errors = outcome
+        if errors:
+            status = 422
     context = _page_context(dossier, row)
     extra = ""
     if row.element_id == "coordonnees":

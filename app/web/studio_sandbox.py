@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.engine.errors import Conflict, FormInvalid, IncidentRaised, NotFound
 from app.engine.sandbox import discard_test_run, sandbox_run_view, start_test_run
 from app.engine.specs import DeployRefused
-from app.forms import apply_action, parse_submission, render_form, submitted_action, validate
+from app.forms import read_submission, render_form
 from app.models import AuditLog, HumanTask, Incident, User
 
 from .security import roles
@@ -142,23 +142,18 @@ def test_run_task(instance_id: int, task_id: int):
     schema = schema or {"type": "object", "properties": {}}
     values, errors = {}, {}
     if request.method == "POST":
-        values = parse_submission(schema, request.form)
-        action = submitted_action(request.form)
-        if action:
-            values = apply_action(schema, values, action)
-        else:
-            clean, errors = validate(schema, values, view.now.date())
-            if not errors:
-                try:
-                    runtime.complete_task(row.id, current_user, clean)
-                except FormInvalid as invalid:
-                    errors = invalid.errors
-                except IncidentRaised:
-                    flash("Une étape a échoué après cette tâche : voyez l'incident.", "error")
-                    return redirect(url_for("studio.test_run", instance_id=instance_id), 303)
-                else:
-                    flash(f"Tâche « {row.title} » terminée.", "success")
-                    return redirect(url_for("studio.test_run", instance_id=instance_id), 303)
+        values, clean, errors = read_submission(schema, request.form, view.now.date())
+        if clean is not None:
+            try:
+                runtime.complete_task(row.id, current_user, clean)
+            except FormInvalid as invalid:
+                errors = invalid.errors
+            except IncidentRaised:
+                flash("Une étape a échoué après cette tâche : voyez l'incident.", "error")
+                return redirect(url_for("studio.test_run", instance_id=instance_id), 303)
+            else:
+                flash(f"Tâche « {row.title} » terminée.", "success")
+                return redirect(url_for("studio.test_run", instance_id=instance_id), 303)
     form_html = render_form(schema, values, errors, action_url=url_for(
         "studio.test_run_task", instance_id=instance_id, task_id=task_id),
         submit_label="Valider", csrf_token=generate_csrf())
