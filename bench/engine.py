@@ -25,13 +25,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from fresh import fresh_database
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 FIXTURES = ROOT / "tests/fixtures"
 PROCESS = FIXTURES / "processes/petit_processus.bpmn"
@@ -62,22 +64,12 @@ def bare_lifecycles(count: int) -> float:
 
 # --- the runtime service -------------------------------------------------------------------
 def setup_database(url: str):
-    from app.cli import upgrade_database
-    from app.db import make_engine, make_session_factory, read_session_factory
+    from app.db import read_session_factory
     from app.engine.clock import clock
     from app.engine.deploy import deploy, read_folders
     from app.seed import seed_demo_accounts
 
-    if url.startswith("postgresql"):
-        admin = make_engine(url.rsplit("/", 1)[0] + "/postgres")
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            name = url.rsplit("/", 1)[1]
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-            connection.execute(text(f"CREATE DATABASE {name}"))
-        admin.dispose()
-    upgrade_database(url)
-    engine = make_engine(url)
-    factory = make_session_factory(engine)
+    engine, factory = fresh_database(url)
     clock.bind(read_session_factory(url, engine))
     with factory() as session, session.begin():
         seed_demo_accounts(session, password_hash=_hash())

@@ -17,7 +17,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from fresh import fresh_database
 from sqlalchemy import select, text
 
 FILL = """
@@ -51,22 +53,11 @@ def fill(engine, rows: int) -> None:
 
 
 def measure(url: str, rows: int, repeats: int = 300) -> None:
-    from app.cli import upgrade_database
-    from app.db import make_engine, make_session_factory
     from app.models import Caisse, ProcessInstance, User
     from app.seed import seed_demo_accounts
     from app.web.inbox import visible_tasks
 
-    if url.startswith("postgresql"):
-        admin = make_engine(url.rsplit("/", 1)[0] + "/postgres")
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            name = url.rsplit("/", 1)[1]
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-            connection.execute(text(f"CREATE DATABASE {name}"))
-        admin.dispose()
-    upgrade_database(url)
-    engine = make_engine(url)
-    factory = make_session_factory(engine)
+    engine, factory = fresh_database(url)
     with factory() as session, session.begin():
         seed_demo_accounts(session, password_hash="x")
         for n in range(1, 20):
