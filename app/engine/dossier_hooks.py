@@ -20,6 +20,8 @@ def dossier_of(session, instance_id: int) -> Dossier | None:
 def apply_dossier_effects(context) -> None:
     """`context` is the runtime's StepContext."""
     updates = [e.params for e in context.effects if e.kind == "dossier"]
+    if not updates:  # most steps: no query at all (the step label lives on the instance)
+        return
     dossier = _dossier_for(context)
     if dossier is None:
         return
@@ -28,7 +30,6 @@ def apply_dossier_effects(context) -> None:
         context.session.add(AuditLog(at=clock.now(), user_id=context.user_id,
                                      action="dossier_mis_a_jour", instance_id=dossier.instance_id,
                                      details={k: str(v) for k, v in fields.items()}))
-    dossier.etape = context.instance.current_step or dossier.etape
     dossier.updated_at = clock.now()
 
 
