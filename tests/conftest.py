@@ -129,6 +129,17 @@ def app(database_url, tmp_path, session_factory):
 
 
 @pytest.fixture
+def web(app, users, session_factory):
+    """The app's own runtime (with its hooks), the project's processes deployed."""
+    deploy_folder(session_factory, ROOT / "processes", ROOT / "forms")
+    return app.extensions["invalidite"].runtime
+
+
+def html(response) -> str:
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
-
 from app.engine.clock import clock
 from app.models import Document
 
-from .conftest import ROOT, advance_clock, deploy_folder, login
+from .conftest import advance_clock, html, login
 from .test_instruction_outils import (
     dossier,
     dossier_recu,
@@ -18,17 +16,6 @@ from .test_instruction_outils import (
     task,
     verifier,
 )
-
-
-@pytest.fixture
-def web(app, users, session_factory):
-    """The app's own runtime (with its hooks), real processes deployed."""
-    deploy_folder(session_factory, ROOT / "processes", ROOT / "forms")
-    return app.extensions["invalidite"].runtime
-
-
-def html(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def test_la_corbeille_montre_les_taches_de_ma_caisse_et_de_mon_role(client, web, users,

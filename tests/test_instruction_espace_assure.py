@@ -5,13 +5,12 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
-import pytest
 from pypdf import PdfWriter
 
 from app.domain import echeance, moment_echeance
 from app.engine.clock import clock
 
-from .conftest import ROOT, advance_clock, deploy_folder, login
+from .conftest import advance_clock, html, login
 from .test_instruction_outils import (
     dossier,
     dossier_recu,
@@ -22,12 +21,6 @@ from .test_instruction_outils import (
 )
 
 
-@pytest.fixture
-def web(app, users, session_factory):
-    deploy_folder(session_factory, ROOT / "processes", ROOT / "forms")
-    return app.extensions["invalidite"].runtime
-
-
 def pdf(pages: int = 1) -> bytes:
     writer = PdfWriter()
     for _ in range(pages):
@@ -35,10 +28,6 @@ def pdf(pages: int = 1) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
-
-
-def html(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def pieces_demandees(web, users, session_factory):

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from app.engine.clock import clock
 from app.models import Dossier, User
 
-from .conftest import ROOT, deploy_folder, login
+from .conftest import html, login
 from .test_instruction_outils import (
     convoquer,
     dossier,
@@ -18,17 +17,6 @@ from .test_instruction_outils import (
     task,
     valider_attribution,
 )
-
-
-@pytest.fixture
-def web(app, users, session_factory):
-    deploy_folder(session_factory, ROOT / "processes", ROOT / "forms")
-    return app.extensions["invalidite"].runtime
-
-
-def html(response) -> str:
-    return response.get_data(as_text=True)
-
 
 PAUL = {
     "identite.nom": "Martin", "identite.prenom": "Paul", "identite.date_naissance": "01/09/1970",
