@@ -189,3 +189,15 @@ def test_failing_first_script_keeps_the_started_instance_with_an_incident(
     runtime.retry_incident(incident.id, users["superviseur"], corrections={"diviseur": 5})
     with session_factory() as session:
         assert session.get(ProcessInstance, incident.instance_id).status == "completed"
+
+
+def test_a_resubmitted_form_replaces_its_answers_instead_of_merging():
+    from types import SimpleNamespace
+
+    from app.engine.runtime import store_form_data
+
+    # The smallest stand-in for a task: a spec without `variable`, and its data.
+    task = SimpleNamespace(task_spec=SimpleNamespace(variable=None),
+                           data={"pays": [{"nom": "Italie"}, {"nom": "Espagne"}], "autre": 1})
+    store_form_data(task, {"pays": [{"nom": "Italie"}]})  # Espagne removed on the 2nd visit
+    assert task.data == {"pays": [{"nom": "Italie"}], "autre": 1}

@@ -135,8 +135,7 @@ class Runtime:
             task = workflow.get_task_from_id(UUID(current.spiff_task_id))
             if task is None or task.state != TaskState.READY:
                 raise Conflict("Cette tâche n'est plus disponible.")
-            task.task_spec.add_data_from_form(task, data) if hasattr(
-                task.task_spec, "add_data_from_form") else task.data.update(data)
+            store_form_data(task, data)
             task.run()
             self._audit(session, "task_completed", instance.id, user.id, task.task_spec.bpmn_id,
                         {"title": current.title})
@@ -295,7 +294,7 @@ class Runtime:
             def act(session, instance, workflow):
                 row = session.get(HumanTask, pending["task_row_id"])
                 task = workflow.get_task_from_id(UUID(row.spiff_task_id))
-                task.data.update(pending["data"])
+                store_form_data(task, pending["data"])
                 task.run()
                 self._audit(session, "task_completed", instance.id, pending["user_id"],
                             task.task_spec.bpmn_id, {"replayed": True})
@@ -398,6 +397,16 @@ class Runtime:
         session.add(AuditLog(at=clock.now(), user_id=user_id, action=action,
                              instance_id=instance_id, element_id=element_id or "",
                              details=details or {}))
+
+
+def store_form_data(task, data: dict) -> None:
+    """A submitted form replaces the answers it carries (SpiffWorkflow would deep-merge them,
+    so a box unticked on a second visit of a step would stay ticked)."""
+    variable = getattr(task.task_spec, "variable", None)
+    if variable:
+        task.data[variable] = data
+    else:
+        task.data.update(data)
 
 
 class _CreationFailed(Exception):
