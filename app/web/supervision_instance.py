@@ -109,25 +109,25 @@ def _run(instance_id: int, action, success: str):
 @bp.post("/instances/<int:instance_id>/suspendre")
 @roles("superviseur")
 def suspend(instance_id: int):
-    return _run(instance_id, lambda: services().runtime.set_status(
-        instance_id, "suspended", current_user, request.form.get("motif", "")),
-        "Instance suspendue : plus aucune étape ne s'exécute jusqu'à sa reprise.")
+    return _set_status(instance_id, "suspended",
+                       "Instance suspendue : plus aucune étape ne s'exécute jusqu'à sa reprise.")
 
 
 @bp.post("/instances/<int:instance_id>/reprendre")
 @roles("superviseur")
 def resume(instance_id: int):
-    return _run(instance_id, lambda: services().runtime.set_status(
-        instance_id, "running", current_user, request.form.get("motif", "")),
-        "Instance reprise.")
+    return _set_status(instance_id, "running", "Instance reprise.")
 
 
 @bp.post("/instances/<int:instance_id>/arreter")
 @roles("superviseur")
 def terminate(instance_id: int):
+    return _set_status(instance_id, "terminated", "Instance arrêtée.")
+
+
+def _set_status(instance_id: int, status: str, success: str):
     return _run(instance_id, lambda: services().runtime.set_status(
-        instance_id, "terminated", current_user, request.form.get("motif", "")),
-        "Instance arrêtée.")
+        instance_id, status, current_user, request.form.get("motif", "")), success)
 
 
 @bp.post("/instances/<int:instance_id>/incidents/<int:incident_id>/relancer")
