@@ -105,6 +105,18 @@ def service_lifecycles(factory, count: int) -> float:
     return time.perf_counter() - started
 
 
+def concurrent_lifecycles(factory, count: int, workers: int) -> float:
+    """Seconds for `count` lifecycles split over `workers` threads (each its own sessions):
+    the database waits overlap, as with several gunicorn workers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    share = count // workers
+    started = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(lambda _n: service_lifecycles(factory, share), range(workers)))
+    return time.perf_counter() - started
+
+
 # --- over HTTP -------------------------------------------------------------------------------
 class Browserless:
     """A keep-alive HTTP client with a cookie and the CSRF token, like a logged-in browser."""
@@ -248,6 +260,11 @@ def report_backend(name: str, url: str, lifecycles: int, rounds: int, bare_ms: f
     ms_step = seconds * 1000 / (lifecycles * 3)
     print(f"{name:<10} service     {ms_step:7.2f} ms/step  {lifecycles / seconds:7.1f} "
           f"lifecycles/s  ratio service/bare {ms_step / bare_ms:5.2f}")
+    for workers in (2, 4):
+        parallel = median_of(rounds, lambda w=workers: concurrent_lifecycles(
+            factory, lifecycles, w))
+        print(f"{name:<10} {workers} workers   {lifecycles / parallel:7.1f} lifecycles/s "
+              f"(threads, one transaction per step each)")
     http_seconds, completions, floor = http_completions(url, lifecycles, tmp)
     http_ms = http_seconds * 1000 / completions
     print(f"{name:<10} HTTP        {http_ms:7.2f} ms/completion          "
