@@ -111,6 +111,15 @@ def deploy_folder(session_factory, processes: Path, forms: Path, by: str = "test
 
 
 @pytest.fixture
+def folders(tmp_path):
+    """Private copies of the fixture processes and forms that a test may edit."""
+    processes, forms = tmp_path / "processes", tmp_path / "forms"
+    shutil.copytree(FIXTURES / "processes", processes)
+    shutil.copytree(FIXTURES / "forms", forms)
+    return processes, forms
+
+
+@pytest.fixture
 def deployed_fixtures(session_factory):
     return deploy_folder(session_factory, FIXTURES / "processes", FIXTURES / "forms")
 

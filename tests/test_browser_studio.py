@@ -4,8 +4,6 @@ preview, a test run, and the supervision's diagrams (active element highlighted,
 Screenshots: test-artifacts/studio_*.png and supervision_*.png."""
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from lxml import etree
 from sqlalchemy import select
@@ -13,18 +11,9 @@ from sqlalchemy import select
 from app.models import HumanTask, ProcessVersion
 
 from .browser import axe_violations, browser_login, real_app, serving, shot
-from .conftest import FIXTURES
 
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
       "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
-
-
-@pytest.fixture
-def folders(tmp_path):
-    processes, forms = tmp_path / "processes", tmp_path / "forms"
-    shutil.copytree(FIXTURES / "processes", processes)
-    shutil.copytree(FIXTURES / "forms", forms)
-    return processes, forms
 
 
 @pytest.fixture

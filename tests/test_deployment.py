@@ -1,24 +1,13 @@
 """Deployment: all-or-nothing, versioned by content, errors naming file and element."""
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from sqlalchemy import func, select
 
 from app.engine.specs import DeployRefused
 from app.models import DeployedFile, HumanTask, ProcessInstance, ProcessVersion
 
-from .conftest import FIXTURES, deploy_folder
-
-
-@pytest.fixture
-def folders(tmp_path):
-    """A private copy of the fixture processes and forms that a test may edit."""
-    processes, forms = tmp_path / "processes", tmp_path / "forms"
-    shutil.copytree(FIXTURES / "processes", processes)
-    shutil.copytree(FIXTURES / "forms", forms)
-    return processes, forms
+from .conftest import deploy_folder
 
 
 def versions(session_factory, key="petit_processus") -> list[int]:

@@ -2,8 +2,6 @@
 are reported with the reason and left exactly as they were."""
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from sqlalchemy import select
 
@@ -11,7 +9,7 @@ from app.engine.deploy import latest_version
 from app.engine.migration import check_instances, migrate_instances
 from app.models import AuditLog, HumanTask, ProcessInstance
 
-from .conftest import FIXTURES, advance_clock, deploy_folder
+from .conftest import advance_clock, deploy_folder
 
 # Version 2 of the small process: a new check after « Saisir un montant », and « Valider le
 # montant » (with its timer) removed — large amounts now end at once.
@@ -25,14 +23,6 @@ V2_EDITS = [
      '<bpmn:flowNodeRef>calcul</bpmn:flowNodeRef><bpmn:flowNodeRef>controle</bpmn:flowNodeRef>'),
     ('sourceRef="choix" targetRef="validation"', 'sourceRef="choix" targetRef="fin"'),
 ]
-
-
-@pytest.fixture
-def folders(tmp_path):
-    processes, forms = tmp_path / "processes", tmp_path / "forms"
-    shutil.copytree(FIXTURES / "processes", processes)
-    shutil.copytree(FIXTURES / "forms", forms)
-    return processes, forms
 
 
 def edit(path, pairs):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import zipfile
 
 import pytest
@@ -12,15 +11,7 @@ from sqlalchemy import select
 
 from app.models import AuditLog, ProcessInstance, ProcessVersion
 
-from .conftest import FIXTURES, deploy_folder, login
-
-
-@pytest.fixture
-def folders(tmp_path):
-    processes, forms = tmp_path / "processes", tmp_path / "forms"
-    shutil.copytree(FIXTURES / "processes", processes)
-    shutil.copytree(FIXTURES / "forms", forms)
-    return processes, forms
+from .conftest import deploy_folder, login
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@ among real dossiers, inboxes or supervision lists, never sending a letter, then 
 away."""
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from sqlalchemy import func, select
 
@@ -22,7 +20,7 @@ from app.models import (
     SandboxRun,
 )
 
-from .conftest import FIXTURES, deploy_folder, login
+from .conftest import deploy_folder, login
 
 # A draft: the assuré fills the small form, a letter is asked for, two days pass, an agent
 # checks, then the process waits for a message.
@@ -98,12 +96,10 @@ maj_dossier(statut="recue")</bpmn:script>
 
 
 @pytest.fixture
-def folders(tmp_path):
-    processes, forms = tmp_path / "processes", tmp_path / "forms"
-    shutil.copytree(FIXTURES / "processes", processes)
-    shutil.copytree(FIXTURES / "forms", forms)
-    (processes / "essai_courrier.bpmn").write_text(ESSAI)
-    return processes, forms
+def folders(folders):
+    """The shared fixture folders plus the draft under test."""
+    (folders[0] / "essai_courrier.bpmn").write_text(ESSAI)
+    return folders
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ incidents) and the superviseur's actions."""
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import date
 
 import pytest
@@ -14,15 +13,7 @@ from app.engine.clock import clock
 from app.engine.errors import IncidentRaised
 from app.models import AuditLog, Dossier, HumanTask, Incident, ProcessInstance
 
-from .conftest import FIXTURES, deploy_folder, login
-
-
-@pytest.fixture
-def folders(tmp_path):
-    processes, forms = tmp_path / "processes", tmp_path / "forms"
-    shutil.copytree(FIXTURES / "processes", processes)
-    shutil.copytree(FIXTURES / "forms", forms)
-    return processes, forms
+from .conftest import deploy_folder, login
 
 
 @pytest.fixture

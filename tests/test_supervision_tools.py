@@ -3,7 +3,6 @@ risk per caisse, and the demo clock."""
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import timedelta
 
 import pytest
@@ -12,15 +11,7 @@ from sqlalchemy import select
 from app.engine.clock import clock
 from app.models import AuditLog, Dossier, HumanTask, ProcessInstance, ProcessVersion
 
-from .conftest import FIXTURES, deploy_folder, login
-
-
-@pytest.fixture
-def folders(tmp_path):
-    processes, forms = tmp_path / "processes", tmp_path / "forms"
-    shutil.copytree(FIXTURES / "processes", processes)
-    shutil.copytree(FIXTURES / "forms", forms)
-    return processes, forms
+from .conftest import deploy_folder, login
 
 
 @pytest.fixture
