@@ -201,3 +201,22 @@ def test_a_resubmitted_form_replaces_its_answers_instead_of_merging():
                            data={"pays": [{"nom": "Italie"}, {"nom": "Espagne"}], "autre": 1})
     store_form_data(task, {"pays": [{"nom": "Italie"}]})  # Espagne removed on the 2nd visit
     assert task.data == {"pays": [{"nom": "Italie"}], "autre": 1}
+
+
+def test_a_task_whose_lane_gives_no_role_is_an_incident_never_an_agents_task(
+        session_factory, runtime, deployed_fixtures, agent):
+    """Defence in depth behind the deploy checks: a version that reaches the runtime with a
+    human task in a lane without role (deployed before a check existed) hands it to nobody."""
+    from app.engine.deploy import latest_version, load_version_sources
+
+    with session_factory() as session:
+        version = latest_version(session, "petit_processus")
+        spec = runtime.specs.get(version, lambda vid: load_version_sources(session, vid))[0]
+    saisie = next(t for t in spec.task_specs.values() if t.bpmn_id == "saisie")
+    saisie.lane = "Couloir inconnu"
+    with pytest.raises(IncidentRaised):
+        runtime.start("petit_processus", user_id=agent.id, caisse_code="CRAMIF")
+    with session_factory() as session:
+        assert session.scalars(select(HumanTask)).all() == []
+        incident = session.scalars(select(Incident)).one()
+        assert "ne correspond à aucun rôle" in incident.message

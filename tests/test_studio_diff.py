@@ -102,3 +102,16 @@ def test_an_unreadable_draft_is_reported_not_crashed():
     assert diff.status == "modifié" and diff.error.startswith("illisible")
     assert diff_file("f.json", FORM, "{").error.startswith("illisible")
     assert diff_file("f.json", FORM, "[1]").error.startswith("illisible")
+
+
+def test_a_role_given_by_the_lane_property_is_a_role_change():
+    """The « Couloirs et rôles » screen keeps the lane's name and sets its `role` property:
+    the deploy diff must still say, in words, that the task changes hands."""
+    mapped = PETIT.replace(
+        '<bpmn:lane id="Lane_agent" name="Service Invalidité">',
+        '<bpmn:lane id="Lane_agent" name="Service Invalidité"><bpmn:extensionElements>'
+        '<spiffworkflow:properties><spiffworkflow:property name="role" '
+        'value="medecin_conseil" /></spiffworkflow:properties></bpmn:extensionElements>')
+    roles = diff_file("p.bpmn", PETIT, mapped).roles
+    assert {(r.element_id, r.before_role, r.after_role) for r in roles} == {
+        ("saisie", "agent", "medecin_conseil"), ("validation", "agent", "medecin_conseil")}

@@ -5,6 +5,11 @@ form and other spiff properties, script, pre/post-script, condition, timer, mess
 decision or process, flow ends); DMN elements by id on their labels, expressions and rule
 entries; forms on their fields (JSON Schema properties, by dotted path). A change of layout
 only (positions in the diagram) is reported as such, without element changes.
+
+Above the element changes, `FileDiff.roles` says in words which existing human task would
+change role (whose inbox it goes to), from the lane each task really gets when executed: a
+sub-process placed in a lane gives that lane to everything nested in it, an element in no lane
+gets none. The studio asks for an explicit confirmation before deploying such a change.
 """
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ import json
 from dataclasses import dataclass, field
 
 from lxml import etree
+
+from .specs import lane_role
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -50,6 +57,40 @@ class ElementChange:
 
 
 @dataclass
+class RoleChange:
+    """An existing human task whose role (inbox) changes."""
+
+    filename: str
+    element_id: str
+    name: str
+    before_role: str | None
+    after_role: str | None
+    before_lane: str | None
+    after_lane: str | None
+
+    @property
+    def sentence(self) -> str:
+        """« La tâche « Examen médical » (examen_medical) passerait du rôle Médecin-conseil
+        (couloir « Service médical ») au rôle Agent (couloir « Service Invalidité »). »"""
+        return (f"La tâche « {self.name} » ({self.element_id}) passerait "
+                f"{_role_words(self.before_role, self.before_lane, 'du', 'd')} "
+                f"{_role_words(self.after_role, self.after_lane, 'au', 'à')}.")
+
+
+def _role_words(role: str | None, lane: str | None, article: str, none_article: str) -> str:
+    where = f"couloir « {lane} »" if lane else "aucun couloir"
+    if role is None:
+        joined = "d'aucun" if none_article == "d" else "à aucun"
+        return f"{joined} rôle ({where})"
+    return f"{article} rôle {ROLE_LABELS.get(role, role)} ({where})"
+
+
+ROLE_LABELS = {"assure": "Assuré", "agent": "Agent", "medecin_conseil": "Médecin-conseil",
+               "analyste": "Analyste", "superviseur": "Superviseur"}
+HUMAN_TASKS = ("userTask", "manualTask")
+
+
+@dataclass
 class FileDiff:
     filename: str
     kind: str  # bpmn, dmn, form
@@ -57,6 +98,7 @@ class FileDiff:
     elements: list[ElementChange] = field(default_factory=list)
     layout_only: bool = False
     error: str = ""
+    roles: list[RoleChange] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -84,8 +126,62 @@ def diff_file(filename: str, before: str | None, after: str | None) -> FileDiff:
     except (etree.XMLSyntaxError, json.JSONDecodeError, ValueError) as err:
         return FileDiff(filename, kind, status, error=f"illisible : {err}")
     elements = compare(old, new, name_label="libellé" if kind == "form" else "nom")
+    roles = role_changes(filename, before, after) if kind == "bpmn" and before else []
     return FileDiff(filename, kind, status, elements,
-                    layout_only=bool(before) and not elements and kind != "form")
+                    layout_only=bool(before) and not elements and kind != "form" and not roles,
+                    roles=roles)
+
+
+def role_changes(filename: str, before: str, after: str) -> list[RoleChange]:
+    """Human tasks present in both versions whose executed role differs."""
+    old, new = task_lanes(before), task_lanes(after)
+    found = []
+    for element_id, (name, lane, role) in new.items():
+        if element_id not in old:
+            continue
+        old_name, old_lane, old_role = old[element_id]
+        if old_role != role:
+            found.append(RoleChange(filename, element_id, name or old_name or element_id,
+                                    old_role, role, old_lane, lane))
+    return found
+
+
+def all_role_changes(diffs: list[FileDiff]) -> list[RoleChange]:
+    return [change for diff in diffs for change in diff.roles]
+
+
+def task_lanes(text: str) -> dict[str, tuple[str, str | None, str | None]]:
+    """Human task id → (name, lane it runs in, role of that lane), the way SpiffWorkflow
+    assigns lanes: the outermost enclosing sub-process that sits in a lane gives it to
+    everything inside. A lane's role is its `role` property in the diagram, else its name's."""
+    root = _parse(text)
+    lanes, roles = {}, {}
+    for lane in root.iter(f"{{{BPMN}}}lane"):
+        name = lane.get("name") or lane.get("id")
+        roles[name] = _lane_role_property(lane) or lane_role(name)
+        for ref in lane.findall(f"{{{BPMN}}}flowNodeRef"):
+            lanes[(ref.text or "").strip()] = name
+    found = {}
+    for local in HUMAN_TASKS:
+        for node in root.iter(f"{{{BPMN}}}{local}"):
+            element_id = node.get("id")
+            if not element_id:
+                continue
+            lane = lanes.get(element_id)
+            for ancestor in node.iterancestors(f"{{{BPMN}}}subProcess",
+                                               f"{{{BPMN}}}transaction"):
+                if ancestor.get("id") in lanes:  # iterancestors goes outwards: keep the last
+                    lane = lanes[ancestor.get("id")]
+            found[element_id] = (node.get("name") or "", lane, roles.get(lane))
+    return found
+
+
+def _lane_role_property(lane) -> str | None:
+    for prop in lane.iterfind(f"{{{BPMN}}}extensionElements/{{{SPIFF}}}properties/"
+                              f"{{{SPIFF}}}property"):
+        if prop.get("name") == "role":
+            return (prop.get("value") or "").strip() or None
+    return None
 
 
 def _elements(kind: str, text: str | None) -> dict[str, dict]:

@@ -9,7 +9,11 @@ The pre-check does exactly that in memory and says why an instance cannot move:
 - its status (incident to resolve first, ended, studio test run);
 - an element it is at (active or waiting) was removed, or changed nature;
 - an element it already went through was removed (its history would no longer load);
-- a sub-process it runs is gone, or the moved state does not load back.
+- a sub-process it runs is gone, or the moved state does not load back;
+- what matters for its next steps changes: the active human task would change role or lane
+  (who sees it — the secret médical), or form (file or fields), or a variable that the
+  following steps read would no longer be there (read by a script, condition or decision of
+  the new version, not in the instance's data, produced by no step that still lies ahead).
 
 Each instance moves in its own transaction (a long batch never holds every row locked, and
 one instance changed in the meantime does not undo the others); the batch itself gets one
@@ -17,9 +21,14 @@ audit row listing what moved and what did not.
 """
 from __future__ import annotations
 
+import ast
+import builtins
+import json
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask as ManualTaskMixin
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
@@ -29,10 +38,11 @@ from app.models import AuditLog, HumanTask, ProcessInstance, ProcessVersion
 
 from .clock import clock
 from .errors import Conflict, NotFound
+from .invariants import MARKER, RoleUnresolved, role_for_task, role_label
 from .persistence import save_workflow
 from .sandbox import version_sources
 from .serializer import SERIALIZER, dump_state, load_state
-from .specs import form_of, lane_role
+from .specs import DeployRefused, _expressions, form_of, role_of_task
 
 MOVABLE_STATUSES = ("running", "suspended")
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
@@ -82,8 +92,12 @@ def plan(runtime, session, instance: ProcessInstance, target: ProcessVersion):
     if reasons:
         return None, reasons
     workflow = runtime.workflow_of(session, instance)
-    spec, subprocess_specs, _forms = runtime.specs.get(
-        target, lambda vid: version_sources(session, vid))
+    try:
+        spec, subprocess_specs, new_forms = runtime.specs.get(
+            target, lambda vid: version_sources(session, vid))
+    except DeployRefused as refused:  # deployed before a check that it now fails
+        return None, [f"la version {target.version} ne passe plus les contrôles de "
+                      f"déploiement : {error.reason}" for error in refused.errors]
     top_diff, sub_diffs = diff_workflow(SERIALIZER.registry, workflow, spec, subprocess_specs)
     for sub_id, sub_diff in sub_diffs.items():
         if sub_diff is None:
@@ -91,6 +105,13 @@ def plan(runtime, session, instance: ProcessInstance, target: ProcessVersion):
             reasons.append(f"le sous-processus « {name} » en cours n'existe plus")
     for diff in [top_diff, *[d for d in sub_diffs.values() if d is not None]]:
         reasons += _task_reasons(diff, target)
+    if reasons:
+        return None, reasons
+    _old_spec, _old_subs, old_forms = runtime.specs.get(
+        instance.process_version, lambda vid: version_sources(session, vid))
+    reasons = _next_steps_reasons(
+        runtime, workflow, top_diff, sub_diffs,
+        NewVersion(spec, subprocess_specs, old_forms, new_forms), target)
     if reasons:
         return None, reasons
     saved = {task.id: (dict(task.data), dict(task.internal_data))
@@ -150,6 +171,185 @@ def _task_reasons(diff, target: ProcessVersion) -> list[str]:
     return list(dict.fromkeys(reasons))
 
 
+@dataclass
+class NewVersion:
+    spec: object
+    subprocess_specs: dict
+    old_forms: dict
+    new_forms: dict
+
+
+def _next_steps_reasons(runtime, workflow, top_diff, sub_diffs, new: NewVersion,
+                        target: ProcessVersion) -> list[str]:
+    """What the next steps of each active task need, compared between the two versions."""
+    reasons: list[str] = []
+    flows = [(workflow, top_diff, new.spec)]
+    for sub_id, sub in workflow.subprocesses.items():
+        if sub_diffs.get(sub_id) is not None:
+            flows.append((sub, sub_diffs[sub_id], new.subprocess_specs.get(sub.spec.name)))
+    known = _environment_names(runtime)
+    for _flow, diff, _new_spec in flows:
+        for task, new_spec in diff.alignment.items():
+            old_spec = task.task_spec
+            if new_spec is None or not task.has_state(ACTIVE) or not old_spec.bpmn_id:
+                continue
+            label = f"« {old_spec.bpmn_name or old_spec.bpmn_id} » ({old_spec.bpmn_id})"
+            if _is_human(old_spec) or _is_human(new_spec):
+                reasons += _human_task_reasons(label, old_spec, new_spec, new, target)
+            missing = _missing_variables(workflow, task, new_spec, new, known)
+            if missing:
+                names = ", ".join(f"« {n} »" for n in missing)
+                reasons.append(f"après l'étape en cours {label}, la version {target.version} "
+                               f"lit {names}, que ce dossier n'a pas et qu'aucune étape "
+                               "suivante ne fournit")
+    return list(dict.fromkeys(reasons))
+
+
+def _is_human(task_spec) -> bool:
+    return form_of(task_spec) is not None or isinstance(task_spec, (UserTaskMixin,
+                                                                    ManualTaskMixin))
+
+
+def _human_task_reasons(label, old_spec, new_spec, new: NewVersion, target) -> list[str]:
+    reasons = []
+    old_role, new_role = role_of_task(old_spec), role_of_task(new_spec)
+    if old_role != new_role:
+        reasons.append(
+            f"l'étape en cours {label} changerait de rôle dans la version {target.version} : "
+            f"{role_label(old_role)} (couloir « {old_spec.lane or 'aucun'} ») → "
+            f"{role_label(new_role)} (couloir « {new_spec.lane or 'aucun'} ») ; "
+            "la personne qui la voit et la traite changerait")
+    elif (old_spec.lane or "") != (new_spec.lane or ""):
+        reasons.append(f"l'étape en cours {label} changerait de couloir dans la version "
+                       f"{target.version} : « {old_spec.lane or 'aucun'} » → "
+                       f"« {new_spec.lane or 'aucun'} »")
+    old_form, new_form = form_of(old_spec), form_of(new_spec)
+    if old_form != new_form:
+        reasons.append(f"l'étape en cours {label} changerait de formulaire dans la version "
+                       f"{target.version} : « {old_form or 'aucun'} » → "
+                       f"« {new_form or 'aucun'} »")
+    elif old_form and _form_shape(new.old_forms.get(old_form)) != _form_shape(
+            new.new_forms.get(new_form)):
+        reasons.append(f"le formulaire « {old_form} » de l'étape en cours {label} change "
+                       f"dans la version {target.version} (champs, obligations ou secret "
+                       "médical)")
+    return reasons
+
+
+def _form_shape(schema) -> str:
+    """What a form asks and protects: fields (by path), required lists, medical markers."""
+    if not isinstance(schema, dict):
+        return json.dumps(schema)
+    shape: dict[str, object] = {"": [schema.get("required"), schema.get(MARKER)]}
+
+    def walk(node: dict, prefix: str) -> None:
+        for name, sub in (node.get("properties") or {}).items():
+            if isinstance(sub, dict):
+                path = f"{prefix}{name}"
+                shape[path] = [sub.get("type"), sub.get("required"), sub.get(MARKER)]
+                walk(sub, f"{path}.")
+                if isinstance(sub.get("items"), dict):
+                    walk(sub["items"], f"{path}[].")
+
+    walk(schema, "")
+    return json.dumps(shape, sort_keys=True, default=str)
+
+
+# ----- variables the following steps read -----------------------------------------------
+def _environment_names(runtime) -> set[str]:
+    environment = getattr(getattr(runtime, "script_engine", None), "environment", None)
+    names = set(getattr(environment, "globals", {}) or {})
+    names |= set((getattr(environment, "globals", {}) or {}).get("__builtins__", {}) or {})
+    return names | set(dir(builtins))
+
+
+def _missing_variables(workflow, task, new_spec, new: NewVersion, known: set[str]) -> list[str]:
+    """Names the new version's next steps read that this instance would not have."""
+    data = set(task.data)
+    old_specs = {task.workflow.spec.name: task.workflow.spec,
+                 **(getattr(workflow, "subprocess_specs", None) or {})}
+    new_specs = {new.spec.name: new.spec, **new.subprocess_specs}
+    old_reads, old_writes = _ahead(task.task_spec, old_specs, new.old_forms, workflow, task)
+    new_reads, new_writes = _ahead(new_spec, new_specs, new.new_forms, workflow, task)
+    # Names the old version read ahead without anyone producing them come from elsewhere
+    # (helpers, the process's start data): not a loss.
+    external = old_reads - old_writes - data
+    return sorted(new_reads - new_writes - data - external - known)
+
+
+def _ahead(start_spec, specs: dict, forms: dict, workflow, task) -> tuple[set, set]:
+    """(names read, names written) by every step reachable from `start_spec`, continuing in
+    the enclosing processes when it lies in a sub-process."""
+    reads: set[str] = set()
+    writes: set[str] = set()
+    seen: set[int] = set()
+    pending = [(start_spec, True)]
+    # After a sub-process ends, its parent goes on: follow the parent task's outputs too.
+    sub = task.workflow
+    while sub is not workflow and getattr(sub, "parent_task_id", None) is not None:
+        parent = workflow.get_task_from_id(sub.parent_task_id)
+        if parent is None:
+            break
+        owner = specs.get(parent.workflow.spec.name)
+        found = owner.task_specs.get(parent.task_spec.name) if owner is not None else None
+        if found is not None:  # its outputs only: what ran inside is behind
+            pending.append((found, False))
+        sub = parent.workflow
+    while pending:
+        spec, enter = pending.pop()
+        if not enter:
+            pending.extend((output, True) for output in spec.outputs)
+            continue
+        if id(spec) in seen:
+            continue
+        seen.add(id(spec))
+        _step_names(spec, forms, reads, writes)
+        pending.extend((output, True) for output in spec.outputs)
+        called = getattr(spec, "spec", None)
+        if isinstance(called, str) and called in specs:
+            pending.append((specs[called].start, True))
+    return reads, writes
+
+
+def _step_names(spec, forms: dict, reads: set, writes: set) -> None:
+    for _label, source, mode in _expressions(spec):
+        _source_names(source, mode, reads, writes)
+    schema = forms.get(form_of(spec)) if form_of(spec) else None
+    if isinstance(schema, dict):
+        writes.update(schema.get("properties") or {})
+    engine = getattr(spec, "dmnEngine", None)
+    table = getattr(engine, "decision_table", None)
+    for column in getattr(table, "inputs", []) or []:
+        if getattr(column, "expression", None):
+            _source_names(column.expression, "eval", reads, writes)
+    for column in getattr(table, "outputs", []) or []:
+        if getattr(column, "name", None):
+            writes.add(column.name)
+    definition = getattr(spec, "event_definition", None)
+    for attr in ("result_var", "name"):
+        value = getattr(definition, attr, None)
+        if isinstance(value, str) and value:
+            writes.add(value)
+
+
+def _source_names(source: str, mode: str, reads: set, writes: set) -> None:
+    try:
+        tree = ast.parse(source, mode=mode)
+    except SyntaxError:
+        return
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load) and id(node) not in called:
+                reads.add(node.id)
+            elif isinstance(node.ctx, (ast.Store, ast.Del)):
+                writes.add(node.id)
+        elif isinstance(node, ast.arg):
+            writes.add(node.arg)
+        elif isinstance(node, (ast.ExceptHandler,)) and node.name:
+            writes.add(node.name)
+
+
 def _lost_active_tasks(saved: dict, workflow) -> list[str]:
     """Active user tasks and waiting events must still be there, with the same id."""
     lost = []
@@ -175,6 +375,8 @@ def migrate_instances(runtime, instance_ids: list[int], target_version_id: int,
             reasons = _migrate_one(runtime, instance_id, target_version_id, user)
         except (StaleDataError, Conflict):
             reasons = ["l'instance a changé pendant la migration : vérifiez à nouveau"]
+        except RoleUnresolved as err:  # rolled back: never handed to a default role
+            reasons = [str(err)]
         if reasons:
             report.refused[instance_id] = reasons
         else:
@@ -217,7 +419,7 @@ def _refresh_open_tasks(session, instance: ProcessInstance, workflow) -> None:
         if task is None:
             continue
         spec = task.task_spec
-        role = lane_role(spec.lane) or "agent"
+        role = role_for_task(spec)  # never a default role (plan() refused role changes)
         row.element_id, row.title = spec.bpmn_id, spec.bpmn_name or spec.bpmn_id
         row.lane, row.form = spec.lane or "", form_of(spec)
         if role != row.role:

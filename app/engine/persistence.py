@@ -12,8 +12,9 @@ from sqlalchemy import select
 from app.models import HumanTask, ProcessInstance
 
 from .clock import clock
+from .invariants import role_for_task
 from .serializer import dump_state, load_state
-from .specs import form_of, lane_role
+from .specs import form_of
 
 
 def load_workflow(instance: ProcessInstance, specs, script_engine) -> BpmnWorkflow:
@@ -68,7 +69,8 @@ def _uuid(value: str):
 
 def _new_row(instance: ProcessInstance, task, now) -> HumanTask:
     spec = task.task_spec
-    role = lane_role(spec.lane) or "agent"
+    # Never a default role: a task whose lane gives none becomes an incident, not an agent's.
+    role = role_for_task(spec)
     return HumanTask(
         instance_id=instance.id, spiff_task_id=str(task.id), element_id=spec.bpmn_id,
         title=spec.bpmn_name or spec.bpmn_id, lane=spec.lane or "", role=role,

@@ -19,12 +19,18 @@ from app.models import DeployedFile, ProcessInstance, ProcessVersion, SandboxRun
 from .security import roles
 from .services import db
 from .studio_files import (
+    MAX_FILE,
     BadFile,
     audit,
     current_sources,
+    draft_names,
+    drop_draft,
     errors_json,
     export_zip,
+    read_diagram,
+    read_draft,
     read_zip,
+    safe_name,
     save_files,
 )
 from .studio_templates import new_file
@@ -80,20 +86,28 @@ def _deployed_by_file() -> dict[str, list[DeployedFile]]:
 
 
 def _files(sources, deployed) -> dict[str, list[dict]]:
-    """Folder files by kind, each with its state against the last deployment."""
+    """Folder files by kind, each with its state against the last deployment; drafts (kept
+    after a refused import or lane mapping) are listed too, to be opened and fixed."""
     from app.engine.specs import sha256_text
 
     result: dict[str, list[dict]] = {"bpmn": [], "dmn": [], "form": []}
-    for filename, (kind, text) in sorted(sources.all_files().items()):
+    saved = sources.all_files()
+    drafts = set(draft_names())
+    for filename in sorted(set(saved) | drafts):
+        kind = kind_of(filename)
         versions = deployed.get(filename, [])
-        if not versions:
-            state = "jamais déployé"
-        elif versions[0].sha256 == sha256_text(text):
-            state = "déployé"
+        if filename not in saved:
+            state, text = "brouillon à corriger", read_draft(filename) or ""
         else:
-            state = "modifié depuis le déploiement"
+            text = saved[filename][1]
+            if not versions:
+                state = "jamais déployé"
+            elif versions[0].sha256 == sha256_text(text):
+                state = "déployé"
+            else:
+                state = "modifié depuis le déploiement"
         result[kind].append({"name": filename, "state": state, "versions": versions,
-                             "ids": _top_ids(kind, text)})
+                             "ids": _top_ids(kind, text), "draft": filename in drafts})
     return result
 
 
@@ -153,29 +167,84 @@ def export():
 @bp.post("/import")
 @roles("analyste")
 def import_zip():
-    upload = request.files.get("archive")
+    """Import a studio zip, or a single `.bpmn`/`.dmn` (from any modeler, any file name).
+
+    A diagram or archive the checks refuse is kept as a draft (`<name>.brouillon`, never
+    deployed) so it can be opened in the editor and fixed; the folders stay deployable."""
+    upload = request.files.get("fichier") or request.files.get("archive")
     try:
         if upload is None or not upload.filename:
-            raise BadFile("Choisissez l'archive zip à importer.")
-        files = read_zip(upload.read())
-        errors = save_files(files, action="studio_import")
+            raise BadFile("Choisissez l'archive zip ou le diagramme (.bpmn, .dmn) à importer.")
+        data = upload.read(2 * MAX_FILE + 1)
+        if not (upload.filename.lower().endswith(".zip") or data[:4] == b"PK\x03\x04"):
+            return _import_one(upload.filename, data)
+        if len(data) > 2 * MAX_FILE:
+            raise BadFile("L'archive dépasse 4 Mo.")
+        files = read_zip(data)
+        changed = _changed(files)  # only these can be refused: the folder passes the checks
+        errors = save_files(changed or files, action="studio_import", keep_draft=True)
     except BadFile as err:
         flash(str(err), "error")
         return redirect(url_for("studio.index")), 303
     if errors:
-        return render_template("studio/import_refused.html", errors=errors), 422
+        return render_template("studio/import_refused.html", errors=errors,
+                               drafts=sorted(changed), editor=EDITOR, kind_of=kind_of), 422
     flash(f"Import terminé : {len(files)} fichier(s) enregistré(s) dans processes/ et forms/. "
           "Déployez-les pour créer les nouvelles versions.", "success")
     return redirect(url_for("studio.index"))
 
 
+def _changed(files: dict[str, str]) -> dict[str, str]:
+    saved = {name: text for name, (_kind, text) in current_sources().all_files().items()}
+    return {name: text for name, text in files.items() if saved.get(name) != text}
+
+
+def _import_one(original: str, data: bytes):
+    """One diagram: normalised name, content checked, saved (or kept as a draft), and what
+    its Camunda attributes mean here."""
+    from app.engine.camunda import explain_camunda
+
+    filename = safe_name(original)
+    text = read_diagram(filename, data)
+    replaced = filename in current_sources().all_files()
+    errors = save_files({filename: text}, action="studio_import_fichier", keep_draft=True,
+                        details={"nom_envoye": original[-200:]})
+    already = {str(e) for e in errors}
+    notes = [n for n in explain_camunda(filename, text) if str(n) not in already]
+    saved_as = (f"« {original} » a été enregistré sous « {filename} »" if original != filename
+                else f"« {filename} » a été enregistré")
+    if not errors and not notes:
+        flash(f"{saved_as}{' (il remplace le fichier existant)' if replaced else ''}. "
+              "Déployez-le pour créer la nouvelle version.", "success")
+        return redirect(url_for(EDITOR[kind_of(filename)], filename=filename), 303)
+    return render_template("studio/import_file.html", filename=filename, original=original,
+                           saved_as=saved_as, replaced=replaced, errors=errors, notes=notes,
+                           editor=EDITOR[kind_of(filename)]), 422 if errors else 200
+
+
+@bp.post("/brouillons/<filename>/abandonner")
+@roles("analyste")
+def drop(filename: str):
+    """Throw a draft away (the saved file, if any, is untouched)."""
+    try:
+        dropped = drop_draft(filename)
+    except BadFile:
+        abort(404)
+    if not dropped:
+        abort(404)
+    audit("studio_brouillon_abandonne", {"fichier": filename})
+    flash(f"Brouillon de « {filename} » abandonné.", "success")
+    return redirect(url_for("studio.index"), 303)
+
+
 def file_or_404(filename: str, kind: str) -> str:
-    from .studio_files import read_file
+    """The text the analyst works on: the file's draft if it has one, else the saved file."""
+    from .studio_files import current_text
 
     try:
         if kind_of(filename) != kind:
             abort(404)
-        text = read_file(filename)
+        text = current_text(filename)
     except BadFile:
         abort(404)
     if text is None:
@@ -190,4 +259,4 @@ def folder_names(folder_key: str, pattern: str) -> list[str]:
 
 
 # Route modules register on `bp` (imported last so `bp` exists).
-from . import studio_editor, studio_forms, studio_sandbox  # noqa: F401
+from . import studio_editor, studio_forms, studio_lanes, studio_sandbox  # noqa: F401

@@ -14,7 +14,7 @@ from flask import (
 from flask_login import current_user
 
 from app.cli import deploy_folders
-from app.engine.diff import kind_of
+from app.engine.diff import all_role_changes, kind_of
 from app.engine.specs import LANE_ROLES, DeployRefused
 
 from .security import roles
@@ -24,6 +24,7 @@ from .studio_files import (
     audit,
     check_sources,
     current_sources,
+    draft_errors,
     errors_json,
     folder_fingerprint,
     pending_changes,
@@ -39,9 +40,12 @@ ROLE_LABELS = {"assure": "assuré", "agent": "agent", "medecin_conseil": "médec
 @roles("analyste")
 def bpmn_editor(filename: str):
     text = file_or_404(filename, "bpmn")
+    from .studio_lanes import ROLE_LABELS as PLATFORM_ROLES
+
     return render_template("studio/bpmn_editor.html", filename=filename, config=_config(
         filename, text, forms=folder_names("FORMS_DIR", "*.json"),
-        decisions=_decision_ids(), lanes=_lane_names()))
+        decisions=_decision_ids(), lanes=_lane_names(),
+        roles=[{"value": value, "label": label} for value, label in PLATFORM_ROLES.items()]))
 
 
 @bp.get("/dmn/<filename>")
@@ -53,11 +57,23 @@ def dmn_editor(filename: str):
 
 
 def _config(filename: str, text: str, **extra) -> dict:
-    return {"filename": filename, "xml": text,
+    """The editor's settings; a draft (refused import or lane mapping) comes with its errors,
+    also flashed so they show without JavaScript."""
+    errors = draft_errors(filename)
+    if errors:
+        flash("Brouillon non déployable, à corriger puis enregistrer : "
+              + " ; ".join(str(e) for e in errors), "error")
+    elif errors is not None:
+        flash("Ce brouillon passe maintenant les vérifications : enregistrez-le pour qu'il "
+              "remplace le fichier.", "info")
+    return {"filename": filename, "xml": text, "draft": errors is not None,
+            "draftErrors": errors_json(errors or []),
             "urls": {"save": url_for("studio.save", filename=filename),
                      "validate": url_for("studio.validate"),
                      "deploy": url_for("studio.deploy_preview"),
-                     "testRun": url_for("studio.start_test_run")},
+                     "testRun": url_for("studio.start_test_run"),
+                     **({"lanes": url_for("studio.lanes", filename=filename)}
+                        if kind_of(filename) == "bpmn" else {})},
             **extra}
 
 
@@ -92,8 +108,15 @@ def _wants_json() -> bool:
 
 def _posted_content() -> str:
     if request.is_json:
-        return str((request.get_json(silent=True) or {}).get("contenu", ""))
+        return str(_json_object().get("contenu", ""))
     return request.form.get("contenu", "")
+
+
+def _json_object() -> dict:
+    """The JSON body when it is an object; {} for a list, a string or broken JSON (then the
+    caller answers « contenu vide » in French, as for an empty form)."""
+    payload = request.get_json(silent=True)
+    return payload if isinstance(payload, dict) else {}
 
 
 @bp.post("/fichiers/<filename>")
@@ -133,7 +156,7 @@ def _answer(body: dict, status: int, filename: str):
 @roles("analyste")
 def validate():
     """The deployment checks on the folders with this draft: errors name file and element."""
-    payload = request.get_json(silent=True) or request.form
+    payload = _json_object() if request.is_json else request.form
     filename, content = str(payload.get("fichier", "")), str(payload.get("contenu", ""))
     try:
         errors = check_sources(with_draft(current_sources(), {filename: content}))
@@ -147,8 +170,14 @@ def validate():
 @roles("analyste")
 def deploy_preview():
     sources = current_sources()
-    return render_template("studio/deploy.html", diffs=pending_changes(sources),
-                           errors=check_sources(sources),
+    return _deploy_page(sources, check_sources(sources))
+
+
+def _deploy_page(sources, errors, refusal: str = ""):
+    """The deploy page: role changes first (in words), errors, then each file's diff."""
+    diffs = pending_changes(sources)
+    return render_template("studio/deploy.html", diffs=diffs, errors=errors,
+                           role_changes=all_role_changes(diffs), refusal=refusal,
                            fingerprint=folder_fingerprint(sources))
 
 
@@ -160,14 +189,19 @@ def deploy():
         flash("Les fichiers ont changé depuis l'aperçu : vérifiez les différences avant de "
               "déployer.", "error")
         return redirect(url_for("studio.deploy_preview"), 303)
+    changes = all_role_changes(pending_changes(sources))
+    if changes and request.form.get("confirmer_roles") != "oui":
+        return _deploy_page(sources, check_sources(sources), refusal=(
+            "Déploiement refusé : cette version change le rôle de tâches existantes "
+            f"({len(changes)}). Relisez les changements de rôle et cochez la case de "
+            "confirmation pour déployer.")), 422
     try:
         report = deploy_folders(current_app, deployed_by=current_user.email)
     except DeployRefused as refused:
-        return render_template("studio/deploy.html", diffs=pending_changes(sources),
-                               errors=refused.errors,
-                               fingerprint=folder_fingerprint(sources)), 422
+        return _deploy_page(sources, refused.errors), 422
     audit("studio_deploiement", {"versions": report.new_versions, "fichiers": report.new_files,
-                                 "inchanges": report.unchanged})
+                                 "inchanges": report.unchanged,
+                                 "roles_confirmes": [c.sentence for c in changes]})
     if report.new_versions:
         flash("Déployé : " + ", ".join(f"{key} version {version}" for key, version in
                                        report.new_versions.items()) + ".", "success")

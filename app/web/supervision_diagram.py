@@ -15,7 +15,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from app.engine.persistence import timer_due
 from app.engine.sandbox import version_sources
-from app.engine.specs import form_of, lane_role
+from app.engine.specs import form_of, role_of_task
 
 RANK = {"done": 1, "waiting": 2, "active": 3}
 WAITING_STATES = TaskState.READY | TaskState.WAITING | TaskState.STARTED
@@ -113,7 +113,7 @@ def medical_keys(specs) -> set[str]:
     keys: set[str] = set()
     for process in [spec, *subprocess_specs.values()]:
         for task_spec in process.task_specs.values():
-            if lane_role(getattr(task_spec, "lane", None)) == "medecin_conseil":
+            if role_of_task(task_spec) == "medecin_conseil":
                 schema = forms.get(form_of(task_spec) or "") or {}
                 keys |= set((schema.get("properties") or {}).keys())
     return keys
