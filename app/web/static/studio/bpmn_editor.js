@@ -1,7 +1,10 @@
 /* The studio's BPMN editor: bpmn-js Modeler plus a compact properties panel for what this
    platform executes (names, lanes, forms, scripts, conditions, timers, messages, decisions),
    written through the modeler's `modeling` API so undo/redo works and the XML is saved in the
-   form SpiffWorkflow parses (spiffworkflow:properties, preScript, calledDecisionId…). */
+   form SpiffWorkflow parses (spiffworkflow:properties, preScript, calledDecisionId…).
+   lane_refs.js keeps the lanes' flowNodeRefs of elements nested in sub-processes through edits
+   (and gives the panel its undoable lane change); bpmn_preserve.js keeps what moddle would drop
+   (undeclared spiffworkflow elements, loopDataInputRef/OutputRef naming variables). */
 (function () {
   'use strict';
 
@@ -211,6 +214,18 @@
         modeling.updateLabel(element, value);
       }, { list: is(bo, 'bpmn:Lane') ? 'studio-lanes' : null })));
     }
+    const lanes = is(bo, 'bpmn:FlowNode') ? window.StudioLaneRefs.processLanes(bo) : [];
+    if (lanes.length) {
+      const laneNow = window.StudioLaneRefs.laneOf(bo);
+      const choices = [['', '(aucun couloir)']].concat(lanes.map(function (lane) {
+        return [lane.id, (lane.name || lane.id) + (lane.name ? ' (' + lane.id + ')' : '')];
+      }));
+      fields.push(field('Couloir', 'Rôle qui traite la tâche (aussi pour un élément d\'un sous-processus).',
+        select('lane', laneNow ? laneNow.id : '', choices, function (value) {
+          const lane = lanes.find(function (l) { return l.id === value; }) || null;
+          modeler.get('commandStack').execute('studio.lane.assign', { element: element, lane: lane });
+        })));
+    }
     if (is(bo, 'bpmn:Lane')) {
       const role = laneRole(bo.name);
       fields.push(el('p', { className: 'fr-text--sm ' + (role ? '' : 'studio-warning'),
@@ -352,28 +367,41 @@
 
   async function init() {
     const descriptor = await (await fetch(window.SPIFF_MODDLE_URL)).json();
+    const pristine = JSON.parse(JSON.stringify(descriptor));  // moddle rewrites the one it registers
     modeler = new window.BpmnJS({ container: '#studio-canvas',
                                   moddleExtensions: { spiffworkflow: descriptor } });
+    editor.modeler = modeler;
     modeling = modeler.get('modeling');
     moddle = modeler.get('moddle');
     canvas = modeler.get('canvas');
     registry = modeler.get('elementRegistry');
     selection = modeler.get('selection');
+    window.StudioLaneRefs.install(modeler);
     try {
-      const result = await modeler.importXML(config.xml);
-      if (result.warnings && result.warnings.length) {
-        editor.status(result.warnings.length + ' avertissement(s) à l\'ouverture du diagramme.', 'warning');
+      const prepared = window.StudioPreserve.prepare(config.xml, pristine);
+      const result = await modeler.importXML(prepared.xml);
+      const kept = window.StudioPreserve.keepUnresolvedReferences(moddle, result.warnings);
+      editor.importWarnings = (result.warnings || []).map(function (w) { return w.message; });
+      const warnings = (result.warnings || []).length - kept;
+      if (warnings > 0) {
+        editor.status(warnings + ' avertissement(s) à l\'ouverture du diagramme.', 'warning');
+      } else if (prepared.kept) {
+        editor.status(prepared.kept + ' extension(s) spiffworkflow inconnue(s) de l\'éditeur : ' +
+                      'conservée(s) telle(s) quelle(s) à l\'enregistrement.');
       }
     } catch (err) {
       const noLayout = /no diagram to display/i.test(err.message);
       editor.status(noLayout
         ? 'Ce fichier n\'a pas de mise en page (BPMNDiagram) : il ne peut pas être dessiné. Ajoutez-la, ou importez une version dessinée.'
         : 'Le diagramme ne peut pas être ouvert : ' + err.message, 'error');
+      editor.showDraftErrors(true);  // listed at least, even when the diagram cannot be drawn
       document.body.dataset.studioReady = 'error';
       return;
     }
     fitBesidePalette();
-    editor.getXml = async function () { return (await modeler.saveXML({ format: true })).xml; };
+    editor.getXml = async function () {
+      return window.StudioPreserve.restore((await modeler.saveXML({ format: true })).xml);
+    };
     editor.onErrors = markErrors;
     editor.onGoTo = goTo;
     modeler.on('selection.changed', function (event) {
@@ -392,6 +420,7 @@
     document.getElementById('btn-redo').addEventListener('click', function () { modeler.get('commandStack').redo(); });
     editor.bindToolbar();
     renderPanel(null);
+    editor.showDraftErrors();  // a refused import's errors, outlined like the validation's
     document.body.dataset.studioReady = 'true';
   }
 

@@ -7,10 +7,14 @@
   const statusBox = document.getElementById('studio-status');
   const errorsBox = document.getElementById('studio-errors');
   const errorsList = document.getElementById('studio-errors-list');
+  const errorsTitle = document.getElementById('studio-errors-title');
+  const errorsIntro = document.getElementById('studio-errors-intro');
+  const draftErrors = config.draftErrors || [];
 
   const editor = {
     config: config,
     dirty: false,
+    refusedDraft: draftErrors.length > 0,  // opened from a refused import / lane mapping
     getXml: null,        // async () => XML string, set by the editor
     onErrors: null,      // (errors) => void: highlight elements, set by the editor
     onGoTo: null,        // (elementId) => void: select an element, set by the editor
@@ -40,6 +44,12 @@
     showErrors: function (errors) {
       errorsList.innerHTML = '';
       errorsBox.hidden = !errors.length;
+      errorsBox.classList.toggle('studio-errors--draft', editor.refusedDraft);
+      if (errorsTitle) {
+        errorsTitle.textContent = editor.refusedDraft
+          ? 'Diagramme refusé : brouillon à corriger' : 'Erreurs à corriger';
+      }
+      if (errorsIntro) errorsIntro.hidden = !editor.refusedDraft;
       errors.forEach(function (error) {
         const item = document.createElement('li');
         const here = error.fichier === config.filename;
@@ -77,6 +87,7 @@
       editor.showErrors(data.erreurs || []);
       if (data.ok) {
         editor.dirty = false;
+        editor.refusedDraft = false;  // the draft is now the saved file
         editor.status(data.message + ' Il sera pris en compte au prochain déploiement.', 'ok');
       } else {
         editor.status('Enregistrement refusé : ' + (data.erreurs || []).length + ' erreur(s).', 'error');
@@ -93,6 +104,14 @@
       document.getElementById('studio-test-content').value = await editor.getXml();
       editor.dirty = false;
       document.getElementById('studio-test-form').submit();
+    },
+
+    /** The errors that kept this file a draft, listed (and outlined by the editor's onErrors). */
+    showDraftErrors: function (keepStatus) {
+      if (!draftErrors.length) return;
+      editor.showErrors(draftErrors);
+      if (!keepStatus) editor.status('Brouillon refusé : ' + draftErrors.length +
+                    ' erreur(s) à corriger avant de pouvoir l\'enregistrer.', 'error');
     },
 
     bindToolbar: function () {
