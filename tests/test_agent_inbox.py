@@ -86,7 +86,7 @@ def test_tri_par_echeance_filtres_et_mise_en_evidence(client, web, users, sessio
     assert n_ancien in proche and n_recent not in proche
     assert n_recent in html(client.get(f"/agent/?vue=a_prendre&numero={n_recent[-6:]}"))
     assert n_ancien not in html(client.get(f"/agent/?vue=a_prendre&numero={n_recent[-6:]}"))
-    assert "Aucune tâche" in html(client.get("/agent/?vue=a_prendre&etape=examen_medical"))
+    assert "Aucune tâche" in html(client.get("/agent/?vue=a_prendre&etape=examiner_assure"))
 
 
 def test_tache_en_retard_mise_en_evidence(client, web, users, session_factory):
@@ -121,7 +121,7 @@ def test_page_de_tache_resume_documents_historique_et_formulaire(client, web, us
     response = client.post(f"/agent/taches/{row.id}", data={
         "avis_conditions": "confirme", "pieces_completes": "true"})
     assert response.status_code == 302
-    assert task(session_factory, iid, "convocation").role == "medecin_conseil"
+    assert task(session_factory, iid, "convoquer_assure").role == "medecin_conseil"
 
 
 def test_formulaire_invalide_erreurs_en_francais(client, web, users, session_factory):
@@ -196,7 +196,7 @@ def test_le_medecin_convoque_et_examine_depuis_ses_pages(client, web, users, ses
     iid = dossier_recu(web, users)
     verifier(web, session_factory, iid, users["agent.cramif"])
     login(client, "medecin")
-    row = task(session_factory, iid, "convocation")
+    row = task(session_factory, iid, "convoquer_assure")
     page = html(client.get(f"/agent/taches/{row.id}"))
     assert "Dr Anne Lefèvre" in page and "09:30" in page
     jour = (clock.today() + timedelta(days=10)).strftime("%d/%m/%Y")
@@ -204,7 +204,7 @@ def test_le_medecin_convoque_et_examine_depuis_ses_pages(client, web, users, ses
         "convocation_date": jour, "convocation_heure": "10:15",
         "convocation_lieu": "Service médical", "convocation_adresse": "1 rue X\n75019 Paris"})
     assert response.status_code == 302
-    examen = task(session_factory, iid, "examen_medical")
+    examen = task(session_factory, iid, "examiner_assure")
     response = client.post(f"/agent/taches/{examen.id}", data={
         "date_examen": clock.today().strftime("%d/%m/%Y"), "capacite_reduite": "true",
         "categorie": "3", "tierce_personne": "false",

@@ -69,7 +69,7 @@ def test_each_refused_file_gets_its_own_message_and_the_draft_stays(client, sess
     assert message in text
     assert 'href="#avis-imposition"' in text  # error summary linked to the field
     assert "<title>Erreur :" in text
-    assert current_element(session_factory, at_step_5) == "avis_imposition"
+    assert current_element(session_factory, at_step_5) == "deposer_avis_imposition"
     assert dossier_of(session_factory, at_step_5).statut == "brouillon"
     assert avis_documents(session_factory, users["marie.durand"].id) == 0
 
@@ -78,7 +78,7 @@ def test_no_file_at_all_is_refused(client, session_factory, at_step_5):
     response = upload(client, at_step_5, None)
     assert response.status_code == 422
     assert "Déposez votre dernier avis d'imposition" in page_text(response)
-    assert current_element(session_factory, at_step_5) == "avis_imposition"
+    assert current_element(session_factory, at_step_5) == "deposer_avis_imposition"
 
 
 def test_a_valid_pdf_is_stored_with_its_sha256_outside_the_web_root(client, app,

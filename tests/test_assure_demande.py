@@ -319,7 +319,7 @@ def test_add_a_country_without_javascript_keeps_what_was_typed(client, session_f
                  "pays.1.periode.du": "01/01/2013",
                  "pays.1.periode.au": "31/12/2014"})
     assert client.post(form_action(response), data=data).status_code == 303
-    assert current_element(session_factory, numero) == "recapitulatif"
+    assert current_element(session_factory, numero) == "relire_demande"
     text = page_text(step(client, numero))
     assert "Portugal" in text and "du 01/01/2013 au 31/12/2014" in text
 
@@ -357,7 +357,7 @@ def test_pencil_returns_to_the_section_then_back_to_the_recap(client, session_fa
     page = step(client, numero)
     assert page.status_code == 200
     assert submit_step(client, numero, data).status_code == 303
-    assert current_element(session_factory, numero) == "recapitulatif"
+    assert current_element(session_factory, numero) == "relire_demande"
     text = page_text(step(client, numero))
     assert expected in text
     if section == "situation":
@@ -377,7 +377,7 @@ def test_recap_refuses_an_unknown_choice(client, session_factory):
     fill_until_recap(client, numero)
     response = submit_recap(client, numero, "statut")
     assert response.status_code == 422
-    assert current_element(session_factory, numero) == "recapitulatif"
+    assert current_element(session_factory, numero) == "relire_demande"
 
 
 # ----- saving -----------------------------------------------------------------------------------
@@ -429,9 +429,9 @@ def test_retour_from_the_tax_notice_goes_back_to_the_recap(client, session_facto
     numero = start_request(client)
     fill_until_recap(client, numero)
     submit_recap(client, numero)
-    assert current_element(session_factory, numero) == "avis_imposition"
+    assert current_element(session_factory, numero) == "deposer_avis_imposition"
     assert _retour(client, numero).status_code == 303
-    assert current_element(session_factory, numero) == "recapitulatif"
+    assert current_element(session_factory, numero) == "relire_demande"
 
 
 def test_a_replayed_retour_goes_back_only_once(client, session_factory):

@@ -103,7 +103,7 @@ def test_the_process_hands_the_request_to_the_instruction(client, session_factor
                     if t.task_spec.name == "enregistrer_demande")
     reached = {t.task_spec.name for t in workflow.get_tasks(state=TaskState.DEFINITE_MASK |
                                                              TaskState.COMPLETED)}
-    assert instance.status == "running" and "instruction" in reached
+    assert instance.status == "running" and "instruire_demande" in reached
     assert all(t.role != "assure" for t in tasks)
     assert all(t.caisse_code == "CRAMIF" for t in tasks)
     assert data["numero_dossier"] == numero and data["caisse"] == "CRAMIF"

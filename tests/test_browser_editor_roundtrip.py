@@ -27,7 +27,7 @@ BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
 NS = {"bpmn": BPMN, "bpmndi": BPMNDI, "dc": "http://www.omg.org/spec/DD/20100524/DC",
       "di": "http://www.omg.org/spec/DD/20100524/DI", "spiffworkflow": SPIFF}
 INSTRUCTION = "instruction_invalidite.bpmn"
-SUBPROCESS = "instruction"
+SUBPROCESS = "instruire_dossier"
 
 # Every spiffworkflow element SpiffWorkflow's spiff parser reads, an undeclared one, a
 # multi-instance loop naming variables (not element ids), written for this test.

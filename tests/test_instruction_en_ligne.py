@@ -41,13 +41,13 @@ def test_une_demande_en_ligne_instruite_jusqu_a_l_attribution(client, session_fa
     client.post("/deconnexion")
 
     login(client, "medecin")
-    convocation = _task(session_factory, dossier.id, "convocation")
+    convocation = _task(session_factory, dossier.id, "convoquer_assure")
     page = client.get(f"/agent/taches/{convocation.id}").get_data(as_text=True)
     jour = re.search(r'name="convocation_date" value="([^"]+)"', page).group(1)
     client.post(f"/agent/taches/{convocation.id}", data={
         "convocation_date": jour, "convocation_heure": "09:30", "convocation_lieu": "Paris",
         "convocation_adresse": "17-19 avenue de Flandre"})
-    examen = _task(session_factory, dossier.id, "examen_medical")
+    examen = _task(session_factory, dossier.id, "examiner_assure")
     page = client.get(f"/agent/taches/{examen.id}").get_data(as_text=True)
     today = re.search(r'name="date_examen" value="([^"]+)"', page).group(1)
     assert client.post(f"/agent/taches/{examen.id}", data={

@@ -103,7 +103,7 @@ def verifier(rt, session_factory, instance_id, agent, **form):
 
 def convoquer(rt, session_factory, instance_id, medecin):
     jour = clock.today() + timedelta(days=14)
-    rt.complete_task(task(session_factory, instance_id, "convocation").id, medecin, {
+    rt.complete_task(task(session_factory, instance_id, "convoquer_assure").id, medecin, {
         "convocation_date": jour.isoformat(), "convocation_heure": "09:30",
         "convocation_lieu": "Service médical de Paris",
         "convocation_adresse": "10 rue de la Santé\n75014 Paris",
@@ -117,7 +117,7 @@ def examiner(rt, session_factory, instance_id, medecin, categorie=2, invalide=Tr
             "notes_medicales": "NOTE-SECRETE-XYZ suivi rhumatologique", **extra}
     if invalide:
         data.update(categorie=categorie, tierce_personne=categorie == 3)
-    rt.complete_task(task(session_factory, instance_id, "examen_medical").id, medecin, data)
+    rt.complete_task(task(session_factory, instance_id, "examiner_assure").id, medecin, data)
 
 
 def valider_attribution(rt, session_factory, instance_id, agent, date_effet=None):

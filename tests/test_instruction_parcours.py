@@ -78,7 +78,7 @@ def test_agent_corrige_le_calcul_avec_un_motif(rt, session_factory, users):
     verifier(rt, session_factory, iid, users["agent.cramif"], avis_conditions="corrige",
              conditions_corrigees="remplies",
              motif_correction="Périodes d'activité à l'étranger assimilées (règlement UE).")
-    assert [t.element_id for t in open_tasks(session_factory, iid)] == ["convocation"]
+    assert [t.element_id for t in open_tasks(session_factory, iid)] == ["convoquer_assure"]
     assert dossier(session_factory, iid).statut == "examen_medical"
 
 
@@ -126,4 +126,4 @@ def test_convocation_envoyee_avec_date_lieu_et_pdf(rt, session_factory, users):
     assert courrier.objet.startswith("Convocation à un examen médical")
     assert "10 rue de la Santé" in courrier.corps_html and "9\u00a0h\u00a030" in courrier.corps_html
     assert courrier.document_id is not None
-    assert task(session_factory, iid, "examen_medical").role == "medecin_conseil"
+    assert task(session_factory, iid, "examiner_assure").role == "medecin_conseil"

@@ -75,7 +75,7 @@ def test_cra_favorable_l_instruction_reprend_jusqu_a_l_accord(rt, session_factor
     commission(rt, session_factory, iid, "examen_cra", users["agent2.cramif"], "favorable")
     assert dernier_objet(session_factory, iid).endswith("réclamation acceptée")
     # The CRA recognised the conditions: the dossier goes straight to the médecin-conseil.
-    assert [t.element_id for t in open_tasks(session_factory, iid)] == ["convocation"]
+    assert [t.element_id for t in open_tasks(session_factory, iid)] == ["convoquer_assure"]
     row = dossier(session_factory, iid)
     assert (row.statut, row.decision) == ("instruction", None)
     assert row.date_limite_decision == echeance("decision", clock.today())

@@ -48,7 +48,7 @@ def test_le_rejet_implicite_tombe_a_la_date_limite_et_une_seule_fois(rt, session
     assert fire_due_timers(rt) == 1
     row = dossier(session_factory, iid)
     assert (row.statut, row.decision) == ("rejet_implicite", "rejet_implicite")
-    assert _cancelled(session_factory, iid) == ["convocation"]
+    assert _cancelled(session_factory, iid) == ["convoquer_assure"]
     assert [t.element_id for t in open_tasks(session_factory, iid)] == ["contester"]
     assert letter_count(session_factory, iid, REJET) == 1
     advance_clock(days=1)

@@ -41,12 +41,12 @@ def _text(root) -> str:
     return etree.tostring(root, encoding="unicode")
 
 
-def strip_nested_lanes(text: str, sub_process: str = "instruction") -> str:
+def strip_nested_lanes(text: str, sub_process: str = "instruire_dossier") -> str:
     """What the editor did: every flowNodeRef of an element nested in the sub-process gone."""
     root = _tree(text)
     nested = {e.get("id") for e in root.xpath(f"//bpmn:subProcess[@id='{sub_process}']//*[@id]",
                                               namespaces=NS)}
-    assert {"examen_medical", "convocation"} <= nested
+    assert {"examiner_assure", "convoquer_assure"} <= nested
     for ref in root.xpath("//bpmn:flowNodeRef", namespaces=NS):
         if (ref.text or "").strip() in nested:
             ref.getparent().remove(ref)
@@ -119,9 +119,9 @@ def test_the_exact_edit_of_the_incident_is_refused_naming_examen_medical(session
         deploy(session, with_instruction(edited), "analyste@demo.fr")
     texts = refusal_texts(refused.value)
     medical = [t for t in texts if "secret médical" in t]
-    assert any(t.startswith("examen_medical : ") and "« Examen médical » (examen_medical)" in t
+    assert any(t.startswith("examiner_assure : ") and "« Examen médical » (examiner_assure)" in t
                and "couloir du médecin-conseil" in t for t in medical), texts
-    assert any("« Convoquer l'assuré » (convocation)" in t for t in medical), texts
+    assert any("« Convoquer l'assuré » (convoquer_assure)" in t for t in medical), texts
     with session_factory() as session:  # nothing written
         assert session.scalars(select(ProcessVersion)).all() == []
 
@@ -130,21 +130,21 @@ def test_the_same_edit_with_the_sub_process_in_the_agents_lane_is_refused(sessio
     """The sub-process placed in « Service Invalidité »: SpiffWorkflow gives that lane to all
     it contains, every task has a role — only the secret médical check stands in the way."""
     edited = put_in_lane(add_task_after_verification(strip_nested_lanes(original())),
-                         "instruction", "Service Invalidité")
+                         "instruire_dossier", "Service Invalidité")
     with pytest.raises(DeployRefused) as refused:
         parse_sources(with_instruction(edited))
     texts = refusal_texts(refused.value)
     assert all("secret médical" in t for t in texts), texts
-    exam = next(t for t in texts if t.startswith("examen_medical : "))
-    assert "« Examen médical » (examen_medical)" in exam and "rôle Agent" in exam
+    exam = next(t for t in texts if t.startswith("examiner_assure : "))
+    assert "« Examen médical » (examiner_assure)" in exam and "rôle Agent" in exam
     assert "« Service Invalidité »" in exam
 
 
 def test_moving_the_exam_to_the_agents_lane_is_refused():
-    edited = put_in_lane(original(), "examen_medical", "Service Invalidité")
+    edited = put_in_lane(original(), "examiner_assure", "Service Invalidité")
     with pytest.raises(DeployRefused) as refused:
         parse_sources(with_instruction(edited))
-    assert [e.element_id for e in refused.value.errors] == ["examen_medical"]
+    assert [e.element_id for e in refused.value.errors] == ["examiner_assure"]
     assert "« Examen médical »" in refused.value.errors[0].reason
 
 
@@ -157,7 +157,7 @@ def test_a_medical_field_shown_in_an_agent_form_is_refused():
         parse_sources(sources)
     (error,) = refused.value.errors
     assert error.element_id == "verification_administrative"
-    assert "« notes_medicales »" in error.reason and "« Examen médical » (examen_medical)" \
+    assert "« notes_medicales »" in error.reason and "« Examen médical » (examiner_assure)" \
         in error.reason
 
 
@@ -187,7 +187,7 @@ def test_a_field_marked_medical_makes_its_form_medecin_conseil_only():
 
 def test_run_time_never_defaults_a_role():
     spec = parse_sources(project_sources())[INSTRUCTION.removesuffix(".bpmn")]
-    exam = spec.subprocess_specs["instruction"].task_specs["examen_medical"]
+    exam = spec.subprocess_specs["instruire_dossier"].task_specs["examiner_assure"]
     assert invariants.role_for_task(exam) == "medecin_conseil"
     exam.lane = None
     with pytest.raises(invariants.RoleUnresolved, match="Examen médical"):
@@ -268,7 +268,7 @@ def test_a_change_without_role_change_needs_no_confirmation(studio, session_fact
 def test_the_diff_names_the_role_lost_by_the_editor():
     diff = diff_file(INSTRUCTION, original(), strip_nested_lanes(original()))
     sentences = [c.sentence for c in diff.roles]
-    assert ("La tâche « Examen médical » (examen_medical) passerait du rôle Médecin-conseil "
+    assert ("La tâche « Examen médical » (examiner_assure) passerait du rôle Médecin-conseil "
             "(couloir « Service médical ») à aucun rôle (aucun couloir).") in sentences
 
 
@@ -279,7 +279,7 @@ def at_exam(rt, users, session_factory):
     instance_id = dossier_recu(rt, users)
     verifier(rt, session_factory, instance_id, users["agent.cramif"])
     convoquer(rt, session_factory, instance_id, users["medecin"])
-    assert task(session_factory, instance_id, "examen_medical").role == "medecin_conseil"
+    assert task(session_factory, instance_id, "examiner_assure").role == "medecin_conseil"
     return instance_id
 
 
@@ -306,17 +306,17 @@ def version_of(session_factory, instance_id) -> int:
 
 def test_a_dossier_at_the_exam_cannot_move_to_a_version_giving_it_to_the_agents(
         rt, users, session_factory, at_exam, monkeypatch):
-    moved_exam = put_in_lane(original(), "examen_medical", "Service Invalidité")
+    moved_exam = put_in_lane(original(), "examiner_assure", "Service Invalidité")
     # A version deployed before the invariant existed (the check switched off to make it).
     monkeypatch.setattr(invariants, "check_medical_secret", lambda *_args: [])
     target = deploy_instruction(session_factory, moved_exam)
     reasons = reasons_for(rt, session_factory, at_exam, target)
-    assert any("« Examen médical » (examen_medical) changerait de rôle" in r
+    assert any("« Examen médical » (examiner_assure) changerait de rôle" in r
                and "Médecin-conseil" in r and "Agent" in r for r in reasons), reasons
     report = migrate_instances(rt, [at_exam], target.id, users["superviseur"])
     assert report.moved == [] and at_exam in report.refused
     assert version_of(session_factory, at_exam) == 1
-    assert task(session_factory, at_exam, "examen_medical").role == "medecin_conseil"
+    assert task(session_factory, at_exam, "examiner_assure").role == "medecin_conseil"
     # With today's checks, that version does not even load: still refused, never moved.
     monkeypatch.undo()
     spec_cache.clear()
@@ -328,7 +328,7 @@ def test_a_dossier_at_the_exam_cannot_move_to_a_version_giving_it_to_the_agents(
 def test_a_dossier_at_the_exam_cannot_move_when_its_lane_or_form_changes(
         rt, session_factory, at_exam):
     other_lane = deploy_instruction(session_factory, put_in_lane(
-        original(), "examen_medical", "Commission médicale de recours amiable"))
+        original(), "examiner_assure", "Commission médicale de recours amiable"))
     assert any("changerait de couloir" in r and "Examen médical" in r
                for r in reasons_for(rt, session_factory, at_exam, other_lane))
     schema = json.loads((ROOT / "forms" / "medical_examen.json").read_text())
@@ -356,7 +356,7 @@ def test_a_harmless_version_lets_the_dossier_move_and_the_medecin_finish(
     assert reasons_for(rt, session_factory, at_exam, target) == []
     report = migrate_instances(rt, [at_exam], target.id, users["superviseur"])
     assert report.moved == [at_exam] and version_of(session_factory, at_exam) == 2
-    assert task(session_factory, at_exam, "examen_medical").role == "medecin_conseil"
+    assert task(session_factory, at_exam, "examiner_assure").role == "medecin_conseil"
     examiner(rt, session_factory, at_exam, users["medecin"])
     with session_factory() as session:
         opened = session.scalars(select(HumanTask.element_id).where(

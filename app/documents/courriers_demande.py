@@ -21,8 +21,10 @@ def recapitulatif_demande(dossier, identite: dict, sections: list, avis: dict | 
                           today) -> letters.Lettre:
     """The récapitulatif of an online request as a PDF (the téléservice gives no copy).
 
-    `sections`: ``[(titre, [(libellé, valeur)])]`` already labelled by the forms (the web
-    layer reads the deployed JSON Schemas); `identite`: the account as it was at submission;
+    `sections`: ``[(titre, [(libellé, valeur)])]`` already labelled by the forms, one per
+    step of the request as the diagram of the dossier's version lists them (the web layer
+    reads the deployed JSON Schemas and the steps' `recap_section` properties, see
+    app/engine/screens.py); `identite`: the account as it was at submission;
     `avis`: ``{"nom", "sha256", "pages"}`` of the uploaded avis d'imposition, if any.
     """
     adresse = [identite.get("adresse", ""),

@@ -474,6 +474,8 @@ def _check_task_spec(filename, task_spec, schemas, parser, errors) -> set[str]:
 def _check_user_task(task_spec, kind, schemas, refuse) -> set[str]:
     if role_of_task(task_spec) is None:
         refuse(lint.lane_reason(kind, task_spec.lane))
+    for reason in screen_property_reasons(task_spec, kind):
+        refuse(reason)
     form = form_of(task_spec)
     if form is None:
         return set()
@@ -483,9 +485,40 @@ def _check_user_task(task_spec, kind, schemas, refuse) -> set[str]:
     return {form}
 
 
+def screen_property_reasons(task_spec, kind: str = "userTask") -> list[str]:
+    """What is wrong with the screen properties of a human task (see app/engine/screens.py):
+    an `ecran` or a `panneau` the platform does not know, an `etape_ordre` not an integer."""
+    from .screens import PAGE_KINDS, PANEL_KINDS  # screens imports this module
+
+    task = f"{lint.HUMAN_KINDS.get(kind, 'la tâche').split(',')[0]} « " \
+           f"{getattr(task_spec, 'bpmn_name', None) or task_spec.name} »"
+    reasons = []
+    for name, known, what in (("ecran", PAGE_KINDS, "l'écran"),
+                              ("panneau", PANEL_KINDS, "le panneau")):
+        value = task_property(task_spec, name)
+        if value is not None and value.strip() and value.strip() not in known:
+            reasons.append(
+                f"{task} demande {what} « {value.strip()} », que la plateforme ne connaît pas "
+                f": la propriété « {name} » vaut l'une de ces valeurs : {', '.join(known)}")
+    ordre = task_property(task_spec, "etape_ordre")
+    if ordre is not None and ordre.strip():
+        try:
+            int(ordre.strip())
+        except ValueError:
+            reasons.append(
+                f"{task} a la propriété « etape_ordre » = « {ordre.strip()} », qui n'est pas un "
+                "nombre entier : indiquez sa place dans les étapes du parcours (10, 20, 30…)")
+    return reasons
+
+
 def form_of(task_spec) -> str | None:
+    return task_property(task_spec, FORM_PROPERTY)
+
+
+def task_property(task_spec, name: str) -> str | None:
+    """A `spiffworkflow:property` of a task: what the diagram says a screen needs."""
     properties = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
-    return properties.get(FORM_PROPERTY)
+    return properties.get(name)
 
 
 def _expressions(task_spec):

@@ -3,6 +3,7 @@ superviseur. Task pages, dossier pages and the paper S4150 form are in agent_*.p
 registered on the same blueprint (imported at the bottom)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +23,8 @@ from .services import db, services
 bp = Blueprint("agent", __name__, url_prefix="/agent")
 
 STAFF_ROLES = ("agent", "medecin_conseil")
+# A row id typed in a form: ASCII digits, small enough for any database integer.
+IDENTIFIANT = re.compile(r"[0-9]{1,9}")
 # A task is highlighted as « échéance proche » when due within this period (UI setting).
 ECHEANCE_PROCHE = timedelta(days=15)
 VUES = {"mes": "Mes tâches", "a_prendre": "À prendre"}
@@ -154,7 +157,7 @@ def liberer(task_id: int):
 @roles("superviseur")
 def attribuer(task_id: int):
     assignee = request.form.get("assignee_id", "")
-    if not assignee.isdigit():
+    if not IDENTIFIANT.fullmatch(assignee):
         flash("Choisissez la personne à qui attribuer la tâche.", "error")
         return redirect(url_for("agent.inbox"))
     services().runtime.assign(task_id, int(assignee), current_user)

@@ -89,5 +89,11 @@ def workflow_of(session, runtime, instance):
 
 def task_data(session, runtime, row: HumanTask) -> dict:
     """The data the workflow holds for this user task."""
+    return task_spec_and_data(session, runtime, row)[1]
+
+
+def task_spec_and_data(session, runtime, row: HumanTask) -> tuple[object | None, dict]:
+    """The task's spec in the instance's own deployed version (what its screen needs is
+    read from there, see agent_panneaux.panel_for) and the data the workflow holds for it."""
     task = workflow_of(session, runtime, row.instance).get_task_from_id(UUID(row.spiff_task_id))
-    return dict(task.data) if task is not None else {}
+    return (task.task_spec, dict(task.data)) if task is not None else (None, {})

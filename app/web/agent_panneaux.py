@@ -1,5 +1,18 @@
 """What each back-office step shows above its form, its pre-filled values, its extra checks
-and the data added on submission. One `Panel` per BPMN user task id."""
+and the data added on submission.
+
+The diagram drives the screens: a user task says, in its `spiffworkflow:properties` (read
+from the instance's own deployed version), which page it needs —
+
+- `ecran`: the page kind, `formulaire` (default: the task's form alone) or `panneau` (an
+  instruction panel above the form);
+- `panneau`: which panel (a kind of `PANNEAUX` below: `verification`, `convocation_examen`,
+  `examen`, `attribution`, `refus_medical`, `commission` — listed in
+  `app.engine.screens.PANEL_KINDS`, any other value is refused at deployment), never a BPMN
+  element id;
+- `bouton_envoyer`: the label of the submit button, when it differs from « Valider ».
+
+So renaming a task, or adding a review task with its own form, needs no change here."""
 from __future__ import annotations
 
 import json
@@ -13,10 +26,12 @@ from flask import current_app
 from flask_login import current_user
 
 from app.documents.courriers_instruction import PIECES
+from app.engine import screens
 from app.engine.clock import clock
 from app.engine.deploy import load_version_sources
+from app.engine.specs import task_property
 from app.forms import render_readonly
-from app.models import AuditLog, Caisse, Dossier, HumanTask
+from app.models import AuditLog, Caisse, Dossier
 
 from .agent_conditions import jj_mm_aaaa, preparer_verification
 from .services import services
@@ -30,19 +45,38 @@ STATUTS = {
 CATEGORIES = {1: "catégorie 1", 2: "catégorie 2", 3: "catégorie 3 (tierce personne)"}
 
 
+# Names of the task properties the back office reads (see the module's docstring).
+ECRAN, PANNEAU, BOUTON_ENVOYER = "ecran", "panneau", "bouton_envoyer"
+ECRAN_PANNEAU = screens.PANNEAU
+BOUTON_PAR_DEFAUT = "Valider"
+
+
 @dataclass
 class Panel:
     template: str | None = None
     context: dict = field(default_factory=dict)
     initial: dict = field(default_factory=dict)
-    submit_label: str = "Valider"
+    submit_label: str = BOUTON_PAR_DEFAUT
     check: Callable[[dict], dict] = lambda clean: {}
     extras: Callable[[dict], dict] = lambda clean: {}
 
 
-def panel_for(row: HumanTask, dossier: Dossier, data: dict, session) -> Panel:
-    build = PANELS.get(row.element_id)
-    return build(dossier, data, session) if build else Panel()
+def panel_kind(task_spec) -> str | None:
+    """The panel a user task asks for in its diagram (None: its form alone)."""
+    if task_spec is None or task_property(task_spec, ECRAN) != ECRAN_PANNEAU:
+        return None
+    return task_property(task_spec, PANNEAU)
+
+
+def panel_for(task_spec, dossier: Dossier, data: dict, session) -> Panel:
+    """The panel of a user task, from the properties of its spec in the instance's deployed
+    version (a dossier started on an older version keeps that version's screens)."""
+    build = PANNEAUX.get(panel_kind(task_spec) or "")
+    panel = build(dossier, data, session) if build else Panel()
+    label = task_property(task_spec, BOUTON_ENVOYER) if task_spec is not None else None
+    if label:
+        panel.submit_label = label
+    return panel
 
 
 # ----- vérification administrative ---------------------------------------------------------
@@ -61,7 +95,7 @@ def _verification(dossier: Dossier, data: dict, session) -> Panel:
         template="agent/panneaux/verification.html",
         context={"conditions": conditions, "donnees": prepared["donnees_caisse"],
                  "reponse": _reponse_pieces(data), "caisse": dossier.caisse_code},
-        submit_label="Enregistrer la vérification", check=check,
+        check=check,
         extras=lambda clean: preparer_verification(session, dossier))
 
 
@@ -93,8 +127,7 @@ def _convocation(dossier: Dossier, data: dict, session) -> Panel:
                  "convocation_lieu": f"Service médical de l'Assurance Maladie — "
                                      f"{dossier.caisse_code}",
                  "convocation_adresse": adresse,
-                 "convocation_medecin": current_user.nom_complet},
-        submit_label="Envoyer la convocation")
+                 "convocation_medecin": current_user.nom_complet})
 
 
 def _examen(dossier: Dossier, data: dict, session) -> Panel:
@@ -105,8 +138,7 @@ def _examen(dossier: Dossier, data: dict, session) -> Panel:
         context={"convocation": {k: data.get(f"convocation_{k}") for k in
                                  ("date", "heure", "lieu", "medecin")}},
         initial={"date_examen": min(prevue, today) if prevue else today,
-                 "date_constat": today},
-        submit_label="Enregistrer l'avis médical")
+                 "date_constat": today})
 
 
 # ----- décision -----------------------------------------------------------------------------
@@ -117,9 +149,8 @@ def _attribution(dossier: Dossier, data: dict, session) -> Panel:
         context={"calcul": calcul, "date_fin_droits": data.get("date_fin_droits"),
                  "caisse_residence": data.get("caisse_residence")
                  if data.get("caisse_differente") else None,
-                 "age_legal": (data.get("age_legal_annees"), data.get("age_legal_mois"))},
-        initial={"date_effet": data.get("date_effet") or calcul.get("date_effet")},
-        submit_label="Valider l'attribution et notifier")
+                 "age_depart": (data.get("age_legal_annees"), data.get("age_legal_mois"))},
+        initial={"date_effet": data.get("date_effet") or calcul.get("date_effet")})
 
 
 def _refus_medical(dossier: Dossier, data: dict, session) -> Panel:
@@ -129,8 +160,7 @@ def _refus_medical(dossier: Dossier, data: dict, session) -> Panel:
              "réduite d'au moins deux tiers : la condition médicale d'attribution d'une "
              "pension d'invalidité n'est pas remplie.")
     return Panel(template="agent/panneaux/refus_medical.html",
-                 initial={"motifs_refus_medical": motif},
-                 submit_label="Valider le refus et notifier")
+                 initial={"motifs_refus_medical": motif})
 
 
 # ----- recours ------------------------------------------------------------------------------
@@ -143,19 +173,22 @@ def _commission(dossier: Dossier, data: dict, session) -> Panel:
                  "date_limite_commission": data.get("date_limite_commission"),
                  "decision": data.get("issue_instruction"),
                  "motifs_refus": data.get("motifs_refus") or []},
-        initial={"date_seance": clock.today().isoformat()},
-        submit_label="Enregistrer la décision et notifier")
+        initial={"date_seance": clock.today().isoformat()})
 
 
-PANELS: dict[str, Callable[..., Panel]] = {
-    "verification_administrative": _verification,
-    "convocation": _convocation,
-    "examen_medical": _examen,
-    "valider_attribution": _attribution,
-    "valider_refus_medical": _refus_medical,
-    "examen_cra": _commission,
-    "examen_cmra": _commission,
+# Panel kind (the `panneau` property of a user task) → what the panel shows and does.
+# The kinds are listed in app/engine/screens.py (PANEL_KINDS), checked at deployment.
+PANNEAUX: dict[str, Callable[..., Panel]] = {
+    screens.PANNEAU_VERIFICATION: _verification,
+    screens.PANNEAU_CONVOCATION: _convocation,
+    screens.PANNEAU_EXAMEN: _examen,
+    screens.PANNEAU_ATTRIBUTION: _attribution,
+    screens.PANNEAU_REFUS_MEDICAL: _refus_medical,
+    screens.PANNEAU_COMMISSION: _commission,
 }
+assert set(PANNEAUX) == set(screens.PANEL_KINDS)
+# The panel whose form holds the médecin-conseil's exam (secret médical: agent_taches).
+PANNEAU_EXAMEN = screens.PANNEAU_EXAMEN
 
 
 # ----- dossier summary: the request as declared ---------------------------------------------
@@ -172,8 +205,7 @@ def demande_sections(session, dossier: Dossier, data: dict) -> list[tuple[str, o
         return []
     if dossier.canal == "papier":
         return [("Formulaire S4150 saisi", render_readonly(_s4150_schema(), demande))]
-    forms = services().runtime.specs.get(
-        dossier.instance.process_version, lambda vid: load_version_sources(session, vid))[2]
+    forms = version_specs(session, dossier)[2]
     sections = []
     for key, value in demande.items():
         if key == "avis_imposition" or not value:
@@ -201,6 +233,23 @@ def _plain(value) -> str:
     return str(value)
 
 
+def version_specs(session, dossier: Dossier):
+    """(spec, subprocess specs, forms) of the version the dossier's instance runs on."""
+    return services().runtime.specs.get(
+        dossier.instance.process_version, lambda vid: load_version_sources(session, vid))
+
+
+def noms_elements(session, dossier: Dossier) -> dict[str, str]:
+    """Element id → name, in the dossier's own deployed version (for history labels)."""
+    spec, subprocess_specs, _forms = version_specs(session, dossier)
+    noms: dict[str, str] = {}
+    for process in [*subprocess_specs.values(), spec]:
+        for task_spec in process.task_specs.values():
+            if getattr(task_spec, "bpmn_name", None) and getattr(task_spec, "bpmn_id", None):
+                noms[task_spec.bpmn_id] = task_spec.bpmn_name
+    return noms
+
+
 # ----- history labels -----------------------------------------------------------------------
 LETTRES = {
     "accuse_reception": "Accusé de réception envoyé",
@@ -211,20 +260,14 @@ LETTRES = {
     "notification_rejet_implicite": "Notification de rejet implicite envoyée",
     "decision_recours": "Décision de la commission envoyée",
 }
-TIMERS = {
-    "delai_decision_depasse": "Délai de décision dépassé : rejet implicite",
-    "relance_pieces": "Relance de l'assuré (pièces)",
-    "pieces_non_recues": "Délai de réponse aux pièces dépassé",
-    "delai_contestation_expire": "Délai de contestation expiré",
-    "silence_cra": "Silence de la CRA : rejet implicite",
-    "silence_cmra": "Silence de la CMRA : rejet implicite",
-}
 CHAMPS = {"statut": "statut", "date_limite_decision": "date limite de décision",
           "jours_prolongation": "prolongation (jours)", "categorie": "catégorie",
           "decision": "décision"}
 
 
-def libelle_audit(row: AuditLog) -> str:
+def libelle_audit(row: AuditLog, noms: dict[str, str] | None = None) -> str:
+    """`noms`: element id → name in the instance's deployed version (timers are told by
+    the name the diagram gives them)."""
     details = row.details or {}
     action = row.action
     if action == "instance_started":
@@ -238,7 +281,8 @@ def libelle_audit(row: AuditLog) -> str:
     if action == "task_assigned":
         return "Tâche réattribuée par un superviseur"
     if action == "timer_fired":
-        return TIMERS.get(row.element_id, "Échéance atteinte")
+        nom = (noms or {}).get(row.element_id)
+        return f"Échéance atteinte : {nom}" if nom else "Échéance atteinte"
     if action == "lettre_envoyee":
         modele = details.get("modele", "")
         return LETTRES.get(modele, f"Courrier « {modele} » envoyé")

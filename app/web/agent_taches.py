@@ -24,12 +24,11 @@ from app.models import AuditLog, Caisse, Document, Dossier, HumanTask, Message, 
 
 from . import agent_dossiers
 from . import agent_panneaux as panneaux
-from .agent import STAFF_ROLES, bp, claimed_or_free, staff_may_see, task_or_403
+from .agent import IDENTIFIANT, STAFF_ROLES, bp, claimed_or_free, staff_may_see, task_or_403
 from .agent_dossiers import documents_du_dossier, dossier_de_tache, dossier_par_numero
 from .security import roles
 from .services import db, services
 
-MEDICAL_TASKS = ("examen_medical",)
 MEDICAL_FIELDS = (("date_examen", "Date de l'examen"), ("capacite_reduite",
                   "Capacité réduite d'au moins deux tiers"), ("categorie", "Catégorie"),
                   ("tierce_personne", "Besoin d'une tierce personne"),
@@ -62,7 +61,7 @@ def medical_details(session, dossier: Dossier) -> list[dict]:
         return []
     workflow = workflow_of(session, dossier.instance)
     exams = [t for t in workflow.get_tasks(state=TaskState.COMPLETED)
-             if getattr(t.task_spec, "bpmn_id", "") in MEDICAL_TASKS]
+             if panneaux.panel_kind(t.task_spec) == panneaux.PANNEAU_EXAMEN]
     out = []
     for exam in sorted(exams, key=lambda t: t.last_state_change):
         out.append([(label, exam.data.get(key)) for key, label in MEDICAL_FIELDS
@@ -76,9 +75,10 @@ def history(session, dossier: Dossier) -> list[dict]:
                            .order_by(AuditLog.at, AuditLog.id)).all()
     names = {u.id: u.nom_complet for u in session.scalars(select(User).where(
         User.id.in_({r.user_id for r in rows if r.user_id})))} if rows else {}
+    noms = panneaux.noms_elements(session, dossier) if rows else {}
+    labels = [(r, panneaux.libelle_audit(r, noms)) for r in rows]
     return [{"at": r.at, "qui": names.get(r.user_id, "Système" if r.user_id is None else ""),
-             "quoi": panneaux.libelle_audit(r)} for r in rows
-            if panneaux.libelle_audit(r)]
+             "quoi": label} for r, label in labels if label]
 
 
 def dossier_context(session, dossier: Dossier, data: dict) -> dict:
@@ -124,8 +124,8 @@ def tache(task_id: int):
     if row.status != "open":
         flash("Cette tâche a déjà été traitée.", "info")
         return redirect(url_for("agent.dossier", numero=dossier.numero))
-    data = task_data(session, row)
-    panel = panneaux.panel_for(row, dossier, data, session)
+    task_spec, data = agent_dossiers.task_spec_and_data(session, services().runtime, row)
+    panel = panneaux.panel_for(task_spec, dossier, data, session)
     runtime = services().runtime
     schema = runtime.form_schema(session, row.instance.process_version, row.form) \
         if row.form else None
@@ -143,7 +143,7 @@ def tache(task_id: int):
                 return redirect(url_for("agent.dossier", numero=dossier.numero))
             version = request.form.get("version", "")
             runtime.complete_task(row.id, current_user, {**clean, **panel.extras(clean)},
-                                  int(version) if version.isdigit() else None)
+                                  int(version) if IDENTIFIANT.fullmatch(version) else None)
             flash(f"« {row.title} » : c'est fait pour le dossier {dossier.numero}.", "success")
             return redirect(url_for("agent.inbox"))
         values = raw
@@ -176,8 +176,14 @@ def dossier(numero: str):
         HumanTask.instance_id == row.instance_id, HumanTask.status == "open",
         HumanTask.role.in_(STAFF_ROLES)).order_by(HumanTask.id)).all()
     data = last_data(session, row)
-    return render_template("agent/dossier.html", taches=taches, **dossier_context(
-        session, row, data))
+    # ----- chronologie: told from the instance's history (app/engine/history.py) -----
+    from app.engine.history import chronologie
+
+    entrees = chronologie(session, services().runtime, row.instance, audience="agent",
+                          decision_labels=panneaux.STATUTS)
+    # ----- end of chronologie -----
+    return render_template("agent/dossier.html", taches=taches, chronologie=entrees,
+                           **dossier_context(session, row, data))
 
 
 @bp.get("/documents/<int:document_id>")

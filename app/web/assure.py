@@ -37,15 +37,20 @@ from .assure_outils import (
     caisse_pour,
     departement,
     draft_of,
+    ecran_kind,
     ensure_caisse,
+    is_conversation,
+    is_demande_step,
     my_document,
     my_dossier,
     my_task,
     open_tasks,
+    submitted_data,
     task_values,
     unread_count,
 )
 from .inbox import visible_tasks
+from .params import parse_id
 from .security import roles
 from .services import db, services
 
@@ -64,14 +69,6 @@ STATUT_LIBELLES = {
     "recours": "Recours en cours",
     "clos": "Dossier clos",
 }
-# Timeline of a dossier: (label, statuts during which this step is the current one).
-TIMELINE = (
-    ("Demande reçue", ()),
-    ("Instruction", ("recue", "instruction", "pieces_demandees")),
-    ("Examen médical", ("examen_medical",)),
-    ("Décision", ("decision",)),
-)
-DECIDED = ("accord", "refus", "rejet_implicite", "recours")
 
 
 @bp.app_template_filter("date_jj")
@@ -93,13 +90,11 @@ def assure_context():
 def accueil():
     dossiers = db().scalars(select(Dossier).where(Dossier.assure_id == current_user.id)
                             .order_by(Dossier.id.desc())).all()
-    from .assure_demande import STEPS
-
     # What the caisse waits for from the assuré (documents, answers…): not the chat's
     # questions nor the request's own steps, which have their pages.
     a_faire = [row for row in db().scalars(visible_tasks(current_user))
-               if row.instance.process_key != TRIAGE
-               and not (row.instance.process_key == DEMANDE and row.element_id in STEPS)]
+               if row.instance.process_key != TRIAGE and not is_conversation(row)
+               and not is_demande_step(row)]
     numeros = dict(db().execute(select(Dossier.instance_id, Dossier.numero).where(
         Dossier.assure_id == current_user.id)).all())
     return render_template("assure/accueil.html", dossiers=dossiers, a_faire=a_faire,
@@ -121,10 +116,7 @@ def dossiers():
 def dossier(numero: str):
     dossier = my_dossier(numero)
     tasks = open_tasks(dossier.instance_id, current_user.id)
-    from .assure_demande import STEPS
-
-    demande_tasks = [t for t in tasks if dossier.instance.process_key == DEMANDE
-                     and t.element_id in STEPS]
+    demande_tasks = [t for t in tasks if is_demande_step(t)]
     other_tasks = [t for t in tasks if t not in demande_tasks]
     messages = db().scalars(select(Message).where(
         Message.instance_id == dossier.instance_id, Message.recipient_id == current_user.id)
@@ -143,28 +135,21 @@ def dossier(numero: str):
 
 
 def _submitted_data(dossier: Dossier) -> dict | None:
-    from .assure_outils import task_data_of
-
-    return task_data_of(dossier.instance, "enregistrer_demande")
+    return submitted_data(dossier)
 
 
-def timeline(dossier: Dossier) -> list[dict]:
-    """The four steps of a submitted dossier, each « fait », « en cours » or « à venir »."""
+def timeline(dossier: Dossier) -> list:
+    """What happened to a submitted dossier, what is under way and what comes next, told
+    from its instance's history and diagram (app/engine/history.py), never from its statut:
+    a step that never ran is never shown as done."""
     if dossier.date_reception is None:
         return []
-    statut = dossier.statut
-    current = next((i for i, (_l, during) in enumerate(TIMELINE) if statut in during), None)
-    if statut in DECIDED or statut == "clos":
-        current = len(TIMELINE)  # everything done
-    if current is None:
-        current = 1
-    steps = []
-    for i, (label, _during) in enumerate(TIMELINE):
-        state = "fait" if i < current else ("en_cours" if i == current else "a_venir")
-        if i == len(TIMELINE) - 1 and statut in DECIDED:
-            label = f"Décision : {STATUT_LIBELLES[statut].lower()}"
-        steps.append({"label": label, "etat": state})
-    return steps
+    from app.engine.history import chronologie
+
+    libelles = {**STATUT_LIBELLES,
+                "rejet_implicite": "Rejet implicite : pas de décision dans le délai"}
+    return chronologie(db(), services().runtime, dossier.instance, audience="assure",
+                       decision_labels=libelles)
 
 
 # ----- a task of the assuré (generic JSON Schema form) ---------------------------------------
@@ -177,13 +162,12 @@ def tache(task_id: int):
     if row.status != "open":
         flash("Cette démarche a déjà été faite.", "info")
         return redirect(back)
-    if row.element_id in assure_pages.TASK_PAGES:
-        return redirect(url_for(assure_pages.TASK_PAGES[row.element_id], task_id=row.id))
-    from .assure_demande import STEPS
-
-    if row.instance.process_key == DEMANDE and row.element_id in STEPS and dossier:
+    page = assure_pages.TASK_PAGES.get(ecran_kind(row) or "")
+    if page:
+        return redirect(url_for(page, task_id=row.id))
+    if is_demande_step(row) and dossier:
         return redirect(url_for(".demande_etape", numero=dossier.numero))
-    if row.instance.process_key == TRIAGE:
+    if row.instance.process_key == TRIAGE or is_conversation(row):
         return redirect(url_for(".amelibot_conversation", instance_id=row.instance_id))
     schema = _task_schema(row)
     values = task_values(row.instance, row, schema)
@@ -222,7 +206,7 @@ def _task_schema(row: HumanTask) -> dict:
 
 
 def _int(value) -> int | None:
-    return int(value) if value is not None and str(value).isdigit() else None
+    return parse_id(value)
 
 
 # ----- messagerie ---------------------------------------------------------------------------

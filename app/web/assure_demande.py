@@ -1,6 +1,11 @@
-"""The online request « Demander une pension d'invalidité »: information page, the five
-steps (one user task and one JSON Schema form each, see processes/demande_pension_invalidite
-.bpmn), the tax notice upload and the submission.
+"""The online request « Demander une pension d'invalidité »: information page, the steps
+of the request (one user task each), the document upload and the submission.
+
+The diagram drives the screens: which tasks are steps, their order, labels, page kind and
+buttons are `spiffworkflow:property` elements of the request's user tasks (see
+app/engine/screens.py), read from the version the dossier runs on. No BPMN element id is
+written here: a step added, removed, reordered or renamed in the studio changes the stepper
+and the récapitulatif with the diagram.
 
 The draft IS the process instance: each « Suivant » completes the step's task through the
 runtime (one transaction), so the request survives a logout or a closed browser and resumes
@@ -10,17 +15,19 @@ or a replayed POST finds the version moved on and gets « Votre demande a déjà
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+import re
 from fractions import Fraction
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from markupsafe import escape
 from sqlalchemy import select
 
 from app.documents.formats import nombre, taille_limite
 from app.documents.uploads import TAILLE_MAX, UploadRefuse, verifier_avis_imposition
 from app.domain import age_legal_depart, valeur
+from app.engine import screens
 from app.engine.clock import clock
 from app.engine.errors import Conflict, FormInvalid
 from app.forms import parse_submission, read_submission, render_form, validate
@@ -37,36 +44,15 @@ from .assure_outils import (
     instance_data,
     masked_email,
     my_dossier,
-    task_data_of,
+    parcours_demande,
+    submitted_data,
     task_values,
 )
-from .assure_recap import recapitulatif_pdf, sections
+from .assure_recap import recap_field, recapitulatif_pdf, sections
 from .security import roles
 from .services import db, services
 
-TOTAL_STEPS = 5
-
-
-@dataclass(frozen=True)
-class Step:
-    number: int | None  # position in the stepper (None: outside the five steps)
-    title: str
-
-
-# BPMN id of each user task of the request → its place in the DSFR stepper.
-STEPS = {
-    "coordonnees": Step(1, "Mes coordonnées"),
-    "situation": Step(2, "Ma situation professionnelle"),
-    "informations": Step(3, "Informations complémentaires"),
-    "recapitulatif": Step(4, "Récapitulatif"),
-    "avis_imposition": Step(5, "Avis d'imposition"),
-    "orientation_papier": Step(None, "Demande sur formulaire papier S4150"),
-}
-NEXT_TITLE = {s.number: s.title for s in STEPS.values() if s.number}
-# Steps whose « Retour » goes back through the diagram (an interrupting message boundary
-# event on the step); step 1's « Retour » is a plain link to the information page.
-RETOUR = ("situation", "informations", "avis_imposition")
-MESSAGE_RETOUR = "retour_etape_precedente"
+ENCART = re.compile(r"^[a-z][a-z0-9_]{0,60}$")  # an information box's template name
 
 
 class DraftExists(Exception):
@@ -158,10 +144,14 @@ def start_demande(user_id: int, caisse: str) -> str:
 
 # ----- the steps ----------------------------------------------------------------------------
 def _step_row(dossier: Dossier) -> HumanTask | None:
+    """The open task of the assuré that is a screen of the request (as its version says)."""
+    ids = list(parcours_demande(dossier.instance).ecrans)
+    if not ids:
+        return None
     return db().scalar(select(HumanTask).where(
         HumanTask.instance_id == dossier.instance_id, HumanTask.status == "open",
         HumanTask.role == "assure", HumanTask.assignee_id == current_user.id,
-        HumanTask.element_id.in_(list(STEPS))).order_by(HumanTask.id.desc()).limit(1))
+        HumanTask.element_id.in_(ids)).order_by(HumanTask.id.desc()).limit(1))
 
 
 @bp.route("/demande/<numero>", methods=["GET", "POST"])
@@ -178,18 +168,21 @@ def demande_etape(numero: str):
     if request.method == "POST" and _int(request.args.get("tache")) != row.id:
         flash("Cette étape a déjà été enregistrée : voici où en est votre demande.", "info")
         return redirect(url_for(".demande_etape", numero=numero), 303)
-    if row.element_id == "recapitulatif":
-        return _recap_step(dossier, row)
-    if row.element_id == "avis_imposition":
-        return _avis_step(dossier, row)
-    return _form_step(dossier, row)
+    ecran = parcours_demande(dossier.instance).ecran(row.element_id)
+    if ecran.ecran == screens.RECAPITULATIF:
+        return _recap_step(dossier, row, ecran)
+    if ecran.ecran == screens.DEPOT_DOCUMENT:
+        return _avis_step(dossier, row, ecran)
+    return _form_step(dossier, row, ecran)
 
 
-def _page_context(dossier: Dossier, row: HumanTask) -> dict:
-    step = STEPS[row.element_id]
+def _page_context(dossier: Dossier, row: HumanTask, ecran: screens.Ecran) -> dict:
+    parcours = parcours_demande(dossier.instance)
+    suivante = parcours.suivante(ecran)
+    encart = ecran.encart if ecran.encart and ENCART.match(ecran.encart) else None
     return {
-        "dossier": dossier, "row": row, "step": step, "total": TOTAL_STEPS,
-        "next_title": NEXT_TITLE.get((step.number or 0) + 1),
+        "dossier": dossier, "row": row, "step": ecran, "total": parcours.total,
+        "next_title": suivante.libelle if suivante else None, "encart": encart,
         "action_url": url_for(".demande_etape", numero=dossier.numero, tache=row.id,
                               version=row.instance.lock_version),
         "retour_url": url_for(".demande_retour", numero=dossier.numero, tache=row.id),
@@ -213,7 +206,7 @@ def _complete(dossier: Dossier, row: HumanTask, data: dict):
     return None
 
 
-def _form_step(dossier: Dossier, row: HumanTask):
+def _form_step(dossier: Dossier, row: HumanTask, ecran: screens.Ecran):
     schema = _schema(row)
     stored = task_values(dossier.instance, row, schema)
     values = deep_merge(schema_defaults(schema, schema), stored)
@@ -231,20 +224,26 @@ def _form_step(dossier: Dossier, row: HumanTask):
             errors = outcome
         if errors:
             status = 422
-    context = _page_context(dossier, row)
-    extra = ""
-    if row.element_id == "coordonnees":
-        extra = (f'<li><a class="fr-btn fr-btn--secondary" href="{url_for(".demande_info")}">'
-                 "Retour</a></li>")
-    elif row.element_id in RETOUR:
-        extra = ('<li><button type="submit" class="fr-btn fr-btn--secondary" formnovalidate '
-                 f'formaction="{context["retour_url"]}">Retour</button></li>')
+    context = _page_context(dossier, row, ecran)
     form = render_form(schema, values, errors, action_url=context["action_url"],
-                       submit_label="Valider mon choix" if row.element_id ==
-                       "orientation_papier" else "Suivant",
-                       csrf_token=generate_csrf(), extra_buttons_html=extra)
+                       submit_label=ecran.bouton_envoyer or screens.DEFAULT_ENVOYER,
+                       csrf_token=generate_csrf(),
+                       extra_buttons_html=_retour_button(dossier, ecran, context))
     return render_template("assure/demande_etape.html", form=form, errors=errors,
                            identite=_identity_view(current_user), **context), status
+
+
+def _retour_button(dossier: Dossier, ecran: screens.Ecran, context: dict) -> str:
+    """« Retour » as the diagram says: its boundary message, or the information page from
+    the first step."""
+    label = escape(ecran.bouton_retour)
+    if ecran.message_retour:
+        return ('<li><button type="submit" class="fr-btn fr-btn--secondary" formnovalidate '
+                f'formaction="{escape(context["retour_url"])}">{label}</button></li>')
+    if parcours_demande(dossier.instance).retour_vers_accueil(ecran):
+        return (f'<li><a class="fr-btn fr-btn--secondary" href="{url_for(".demande_info")}">'
+                f"{label}</a></li>")
+    return ""
 
 
 def _identity_view(user: User) -> dict:
@@ -253,7 +252,7 @@ def _identity_view(user: User) -> dict:
     return ident
 
 
-def _recap_step(dossier: Dossier, row: HumanTask):
+def _recap_step(dossier: Dossier, row: HumanTask, ecran: screens.Ecran):
     schema = _schema(row)
     errors: dict[str, str] = {}
     status = 200
@@ -270,23 +269,28 @@ def _recap_step(dossier: Dossier, row: HumanTask):
         status = 422
     data = instance_data(dossier.instance, row)
     parts = sections(dossier.instance.process_version, data, _identity_view(current_user))
-    return render_template("assure/demande_recap.html", sections=parts, errors=errors,
-                           csrf=generate_csrf(), **_page_context(dossier, row)), status
+    precedente = parcours_demande(dossier.instance).precedente(ecran)
+    return render_template(
+        "assure/demande_recap.html", sections=parts, errors=errors, csrf=generate_csrf(),
+        champ=recap_field(schema), retour=precedente.recap_choix if precedente else None,
+        envoyer=ecran.bouton_envoyer or screens.DEFAULT_ENVOYER_RECAP,
+        **_page_context(dossier, row, ecran)), status
 
 
-# ----- step 5: the tax notice and « Je valide ma demande » -----------------------------------
-def _current_avis(dossier: Dossier) -> Document | None:
+# ----- the document upload (the tax notice) and « Je valide ma demande » ---------------------
+def _current_avis(dossier: Dossier, kind: str) -> Document | None:
     return db().scalar(select(Document).where(
         Document.instance_id == dossier.instance_id, Document.owner_id == current_user.id,
-        Document.kind == "avis_imposition").order_by(Document.id.desc()).limit(1))
+        Document.kind == kind).order_by(Document.id.desc()).limit(1))
 
 
-def _avis_step(dossier: Dossier, row: HumanTask):
-    existing = _current_avis(dossier)
+def _avis_step(dossier: Dossier, row: HumanTask, ecran: screens.Ecran):
+    kind = ecran.document or "document"
+    existing = _current_avis(dossier, kind)
     error = None
     status = 200
     if request.method == "POST":
-        upload = request.files.get("avis_imposition")
+        upload = request.files.get(kind)
         created = None
         pages = None
         if upload is not None and upload.filename:
@@ -296,15 +300,15 @@ def _avis_step(dossier: Dossier, row: HumanTask):
             except UploadRefuse as refus:
                 error = refus.message
             else:
-                created = _store_avis(dossier, upload.filename, content, info.pages)
+                created = _store_avis(dossier, kind, upload.filename, content, info.pages)
                 existing, pages = created, info.pages
         elif existing is None:
             error = "Déposez votre dernier avis d'imposition (fichier PDF)."
         if error is None:
             pages = pages or _pages_of(existing)
             data = {
-                "avis_imposition": {"document_id": existing.id, "sha256": existing.sha256,
-                                    "nom": existing.original_name, "pages": pages},
+                kind: {"document_id": existing.id, "sha256": existing.sha256,
+                       "nom": existing.original_name, "pages": pages},
                 "identite": {k: v for k, v in identite(current_user).items() if v is not None},
                 "dossier": {"numero": dossier.numero, "caisse": dossier.caisse_code},
             }
@@ -330,7 +334,8 @@ def _avis_step(dossier: Dossier, row: HumanTask):
         status = 422
     return render_template("assure/demande_avis.html", existing=existing, error=error,
                            limite=taille_limite(TAILLE_MAX), csrf=generate_csrf(),
-                           **_page_context(dossier, row)), status
+                           champ=kind, envoyer=ecran.bouton_envoyer or screens.DEFAULT_ENVOYER,
+                           **_page_context(dossier, row, ecran)), status
 
 
 def _pages_of(document: Document) -> int:
@@ -338,19 +343,20 @@ def _pages_of(document: Document) -> int:
     return verifier_avis_imposition(content, document.original_name).pages
 
 
-def _store_avis(dossier: Dossier, filename: str, content: bytes, pages: int) -> Document:
+def _store_avis(dossier: Dossier, kind: str, filename: str, content: bytes,
+                pages: int) -> Document:
     stored = services().store.save(content)
     now = clock.now()
     with services().session_factory() as session, session.begin():
         document = Document(owner_id=current_user.id, instance_id=dossier.instance_id,
-                            kind="avis_imposition", original_name=filename[:255],
+                            kind=kind, original_name=filename[:255],
                             stored_name=stored.stored_name, sha256=stored.sha256,
                             size=stored.size, content_type="application/pdf", created_at=now)
         session.add(document)
         session.flush()
         session.add(AuditLog(at=now, user_id=current_user.id, action="document_depose",
                              instance_id=dossier.instance_id,
-                             details={"document_id": document.id, "kind": "avis_imposition",
+                             details={"document_id": document.id, "kind": kind,
                                       "sha256": stored.sha256, "pages": pages}))
     return document
 
@@ -374,11 +380,13 @@ def demande_retour(numero: str):
     """« Retour »: back to the previous step; what was typed on this page is not kept."""
     dossier = my_dossier(numero)
     row = _step_row(dossier)
-    if row is None or row.element_id not in RETOUR or _int(request.args.get("tache")) != row.id:
+    ecran = parcours_demande(dossier.instance).ecran(row.element_id) if row else None
+    if ecran is None or not ecran.message_retour or _int(request.args.get("tache")) != row.id:
         flash("Cette étape a déjà été quittée : voici où en est votre demande.", "info")
         return redirect(url_for(".demande_etape", numero=numero), 303)
     try:
-        services().runtime.send_message(dossier.numero, MESSAGE_RETOUR, user_id=current_user.id)
+        services().runtime.send_message(dossier.numero, ecran.message_retour,
+                                        user_id=current_user.id)
     except Conflict:
         pass  # a second click: the first one already went back
     return redirect(url_for(".demande_etape", numero=numero), 303)
@@ -401,8 +409,7 @@ def demande_recapitulatif_pdf(numero: str):
     from flask import send_file
 
     dossier = my_dossier(numero)
-    data = task_data_of(dossier.instance, "enregistrer_demande") \
-        if dossier.date_reception else None
+    data = submitted_data(dossier) if dossier.date_reception else None
     if not data:
         abort(404)
     response = send_file(io.BytesIO(recapitulatif_pdf(dossier, data)),

@@ -16,13 +16,16 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 
 from app.domain import caisse_competente
+from app.engine import screens
 from app.engine.clock import clock
+from app.engine.specs import task_property
 from app.models import Caisse, Document, Dossier, HumanTask, Message, ProcessInstance, User
 
 from .services import db, services
 
 DEMANDE = "demande_pension_invalidite"
 TRIAGE = "triage_amelibot"
+GROUPE_DEMANDE = "demande"  # the `etape_groupe` of the request's screens in its diagram
 
 
 # ----- ownership ----------------------------------------------------------------------------
@@ -115,6 +118,55 @@ def task_data_of(instance: ProcessInstance, spec_name: str) -> dict | None:
     found = [t for t in workflow.get_tasks(state=TaskState.COMPLETED)
              if t.task_spec.name == spec_name]
     return dict(found[-1].data) if found else None
+
+
+# ----- screens (what the diagram of the instance's version says) ----------------------------
+def ecrans_of(instance: ProcessInstance) -> screens.Ecrans:
+    return ecrans_of_version(instance.process_version)
+
+
+def ecrans_of_version(version) -> screens.Ecrans:
+    """The screens of a process version, parsed once per bundle with the runtime's specs."""
+    return screens.of_version(db(), version, services().runtime.specs)
+
+
+def parcours_demande(instance: ProcessInstance) -> screens.Parcours:
+    """The request's stepper, as the version this instance runs on defines it."""
+    return ecrans_of(instance).groupe(GROUPE_DEMANDE)
+
+
+def ecran_kind(row: HumanTask) -> str | None:
+    """The page kind (`ecran` property) of this task in the version its instance runs on, a
+    task of a called process or of a sub-process included (read from the task's own spec)."""
+    task = _task(services().runtime.workflow_of(db(), row.instance), row)
+    value = task_property(task.task_spec, "ecran") if task is not None else None
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def ecran_of_task(row: HumanTask) -> screens.Ecran | None:
+    return ecrans_of(row.instance).ecran(row.element_id)
+
+
+def is_demande_step(row: HumanTask) -> bool:
+    """A screen of the online request (it has its page, not the generic task page)."""
+    if row.instance.process_key != DEMANDE:
+        return False
+    ecran = ecran_of_task(row)
+    return ecran is not None and ecran.groupe == GROUPE_DEMANDE
+
+
+def is_conversation(row: HumanTask) -> bool:
+    """A question of ameliBot (shown in the chat, not as a task)."""
+    ecran = ecran_of_task(row)
+    return ecran is not None and ecran.ecran == screens.CONVERSATION
+
+
+def submitted_data(dossier: Dossier) -> dict | None:
+    """The request as sent: the data of its last step once completed (None before)."""
+    etapes = parcours_demande(dossier.instance).etapes
+    if not etapes:
+        return None
+    return task_data_of(dossier.instance, etapes[-1].element_id)
 
 
 # ----- identity and caisse ------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """Hooks letting back-office features add pages to the assuré's space without editing it.
 
-- `TASK_PAGES[element_id] = "blueprint.endpoint"`: an assuré user task with this BPMN id is
-  handled by that page (called with `task_id=`), instead of the generic form page.
+- `TASK_PAGES[ecran] = "blueprint.endpoint"`: an assuré user task whose diagram gives it this
+  page kind (its `ecran` property, e.g. `pieces`, `contestation`: see app/engine/screens.py)
+  is handled by that page (called with `task_id=`), instead of the generic form page. No
+  BPMN element id here: the analyst may rename the task.
 - `DOSSIER_ACTIONS`: functions `(dossier) -> list[(label, url)]` adding buttons to the
   dossier page (e.g. « Contester la décision »).
 """

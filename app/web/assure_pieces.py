@@ -18,17 +18,19 @@ from app.documents.courriers_instruction import PIECES
 from app.documents.formats import taille
 from app.documents.storage import safe_download_name
 from app.documents.uploads import TAILLE_MAX, UploadRefuse, verifier_avis_imposition
+from app.engine import screens
 from app.engine.clock import clock
 from app.engine.errors import Conflict
 from app.models import AuditLog, Document, Dossier, HumanTask
 
 from . import assure_pages
 from .agent_dossiers import task_data
+from .assure_outils import ecran_kind
 from .security import roles
 from .services import db, services
 
 bp = Blueprint("assure_pieces", __name__, url_prefix="/assure/pieces")
-TASK = "fournir_pieces"
+ECRAN = screens.PIECES  # the `ecran` property of the task in the diagram
 KIND = "piece_justificative"
 MAX_DOCUMENTS = 10
 AIDE_PDF = ("Enregistrez ou numérisez votre document au format PDF (toutes les pages), puis "
@@ -40,11 +42,12 @@ def taille_fichier(octets: int) -> str:
     return taille(octets)
 
 
-def my_task(task_id: int, element: str) -> HumanTask:
-    """An assuré task of this person (404 otherwise, so nobody can probe other dossiers)."""
+def my_task(task_id: int, ecran: str) -> HumanTask:
+    """An assuré task of this person whose diagram shows it on this kind of page (`ecran`
+    property); 404 otherwise, so nobody can probe other dossiers."""
     row = db().get(HumanTask, task_id)
     if (row is None or row.role != "assure" or row.assignee_id != current_user.id
-            or row.element_id != element):
+            or ecran_kind(row) != ecran):
         abort(404)
     return row
 
@@ -90,7 +93,7 @@ def _due_timers_first(row: HumanTask) -> bool:
 @bp.route("/<int:task_id>", methods=["GET", "POST"])
 @roles("assure")
 def deposer(task_id: int):
-    row = my_task(task_id, TASK)
+    row = my_task(task_id, ECRAN)
     dossier = dossier_of(row)
     back = url_for("assure.dossier", numero=dossier.numero)
     if row.status != "open":
@@ -161,7 +164,8 @@ def _ajouter(row: HumanTask, dossier: Dossier) -> dict[str, str]:
             session.flush()
             session.add(AuditLog(at=clock.now(), user_id=current_user.id,
                                  action="document_depose", instance_id=row.instance_id,
-                                 element_id=TASK, details={"document_id": document.id}))
+                                 element_id=row.element_id,
+                                 details={"document_id": document.id}))
     noms = ", ".join(nom for nom, _c, _i in checked)
     flash(f"Document ajouté : {noms}. Ajoutez les autres pièces, puis cliquez sur « Envoyer "
           "mes documents ».", "success")
@@ -169,7 +173,7 @@ def _ajouter(row: HumanTask, dossier: Dossier) -> dict[str, str]:
 
 
 def _retirer(row: HumanTask, ident: str) -> None:
-    if not ident.isdigit():
+    if not (ident.isascii() and ident.isdigit()):
         abort(400)
     target = next((d for d in staged(row) if d.id == int(ident)), None)
     if target is None:
@@ -179,7 +183,7 @@ def _retirer(row: HumanTask, ident: str) -> None:
         session.delete(doc)
         session.add(AuditLog(at=clock.now(), user_id=current_user.id,
                              action="document_retire", instance_id=row.instance_id,
-                             element_id=TASK, details={"document_id": target.id}))
+                             element_id=row.element_id, details={"document_id": target.id}))
     services().store.delete(target.stored_name)
     flash(f"Document retiré : {target.original_name}.", "info")
 
@@ -201,4 +205,4 @@ def _envoyer(row, dossier, documents, message, back):
     return redirect(back)
 
 
-assure_pages.TASK_PAGES[TASK] = "assure_pieces.deposer"
+assure_pages.TASK_PAGES[ECRAN] = "assure_pieces.deposer"

@@ -4,15 +4,21 @@ One walk of the deployed JSON Schemas gives the `(libellé, valeur)` lines that 
 récapitulatif page and its PDF show, so the two always say the same thing, with the labels
 of the form version the request runs on. Answers whose condition does not hold are skipped,
 exactly as validation drops them.
+
+The sections are the request's steps as the version's diagram lists them (see
+app/engine/screens.py): each numbered form step before the récapitulatif, its title from
+`recap_section`, its data under the task's `variableName`, its pencil value `recap_choix`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.engine import screens
 from app.forms.dates import display_date
 from app.forms.schema_walk import condition_holds, fields, item_schema, option_label
 from app.models import Dossier, ProcessVersion
 
+from .assure_outils import GROUPE_DEMANDE, ecrans_of_version
 from .services import db, services
 
 CHOICE_KINDS = ("radios", "select", "ouinon", "checkbox")
@@ -29,7 +35,7 @@ class Groupe:
 
 @dataclass(frozen=True)
 class Section:
-    key: str  # the task data key, also the récapitulatif's « choix » to edit it
+    key: str | None  # the récapitulatif's « choix » to edit it (None: no pencil)
     titre: str
     cases: list[str]  # the boxes ticked in the section's main question, if it has one
     groupes: list[Groupe]
@@ -42,15 +48,6 @@ class Section:
             out += [(f"{groupe.titre} – {label}" if groupe.titre else label, value)
                     for label, value in groupe.lignes]
         return out
-
-
-# (task data key = the user task's spiff variableName, form file, title in the récapitulatif)
-# — the téléservice's own headings.
-SECTIONS = (
-    ("coordonnees", "demande_coordonnees.json", "Je suis :"),
-    ("situation", "demande_situation.json", "Ma situation actuelle :"),
-    ("informations", "demande_informations.json", "J'ai :"),
-)
 
 
 def groupes(root: dict, obj: dict, data, titre: str | None = None) -> list[Groupe]:
@@ -122,12 +119,15 @@ def identite_lignes(ident: dict) -> list[tuple[str, str]]:
 
 
 def sections(version: ProcessVersion, data: dict, ident: dict) -> list[Section]:
-    """The three declared sections of a request, with the identity first in « Je suis »."""
+    """The declared sections of a request, as its version's diagram lists them; the
+    identity first in the section whose step says `recap_identite`."""
     runtime = services().runtime
+    parcours = ecrans_of_version(version).groupe(GROUPE_DEMANDE)
     out = []
-    for key, form, titre in SECTIONS:
-        schema = runtime.form_schema(db(), version, form) or {}
-        parts = groupes(schema, schema, data.get(key))
+    for etape in parcours.sections():
+        schema = runtime.form_schema(db(), version, etape.form) or {}
+        titre = etape.recap_section
+        parts = groupes(schema, schema, _section_data(etape, schema, data))
         cases: list[str] = []
         # The section's main question (« Ma situation actuelle », « J'ai ») is its heading:
         # its ticked boxes are listed under it, as the téléservice does.
@@ -136,15 +136,41 @@ def sections(version: ProcessVersion, data: dict, ident: dict) -> list[Section]:
                 isinstance(parts[0].lignes[0][1], list):
             cases = list(parts[0].lignes[0][1])
             parts[0] = Groupe(None, parts[0].lignes[1:])
-        if key == "coordonnees":
+        if etape.recap_identite:
             first = parts[0].lignes if parts and parts[0].titre is None else []
             parts = [Groupe(None, identite_lignes(ident) + first)] + parts[1 if first else 0:]
-        out.append(Section(key, titre, cases, [g for g in parts if g.lignes]))
+        out.append(Section(etape.recap_choix, titre, cases, [g for g in parts if g.lignes]))
     return out
+
+
+def _section_data(etape: screens.Ecran, schema: dict, data: dict):
+    """A step's answers: under its `variableName`, else its form's own keys."""
+    if etape.variable:
+        return data.get(etape.variable)
+    return {k: data[k] for k in (schema.get("properties") or {}) if k in data}
+
+
+def recap_field(schema: dict) -> str:
+    """The récapitulatif form's choice field (its first required property)."""
+    required = schema.get("required") or []
+    if required:
+        return required[0]
+    return next(iter(schema.get("properties") or {}), "choix")
 
 
 def _same_title(a: str, b: str) -> bool:
     return a.rstrip(" :").strip().lower() == b.rstrip(" :").strip().lower()
+
+
+def document_of(version: ProcessVersion, data: dict) -> dict | None:
+    """The document the request's upload step stored (`document` of its screen), if any."""
+    parcours = ecrans_of_version(version).groupe(GROUPE_DEMANDE)
+    for etape in parcours.etapes:
+        if etape.ecran == screens.DEPOT_DOCUMENT and etape.document:
+            found = data.get(etape.document)
+            if isinstance(found, dict):
+                return found
+    return None
 
 
 def recapitulatif_pdf(dossier: Dossier, data: dict) -> bytes:
@@ -154,7 +180,7 @@ def recapitulatif_pdf(dossier: Dossier, data: dict) -> bytes:
 
     ident = data.get("identite") or {}
     parts = sections(dossier.instance.process_version, data, ident)
-    avis = data.get("avis_imposition") or None
+    avis = document_of(dossier.instance.process_version, data)
     lettre = recapitulatif_demande(
         dossier, ident, [(s.titre.rstrip(" :"), s.lignes) for s in parts], avis, clock.today())
     return lettre.pdf

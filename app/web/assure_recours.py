@@ -1,9 +1,10 @@
 """The assuré contests a refusal (or a rejet implicite) online, within the contest delay.
 
-`contester` is the page of the « Contester la décision » task (medical dispute → CMRA,
-administrative → CRA). `contestation` is the entry point from the dossier page: it leads to
-the task while it is open, and otherwise says why a contest is no longer possible (delay
-expired on such date, recours already under way, nothing to contest).
+`contester` is the page of the « Contester la décision » task, the assuré task whose diagram
+gives it the page kind `ecran=contestation` (medical dispute → CMRA, administrative → CRA).
+`contestation` is the entry point from the dossier page: it leads to the task while it is
+open, and otherwise says why a contest is no longer possible (delay expired on such date,
+recours already under way, nothing to contest).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from app.domain import coordonnees_recours, echeance
+from app.engine import screens
 from app.engine.clock import PARIS, clock
 from app.engine.errors import Conflict
 from app.forms import parse_submission, render_form, validate
@@ -22,19 +24,22 @@ from app.models import Dossier, HumanTask
 
 from . import assure_pages
 from .agent_dossiers import task_data
+from .assure_outils import ecran_kind
 from .assure_pieces import _due_timers_first, dossier_of, my_task
 from .security import roles
 from .services import db, services
 
 bp = Blueprint("assure_recours", __name__, url_prefix="/assure/recours")
-TASK = "contester"
+ECRAN = screens.CONTESTATION  # the `ecran` property of the task in the diagram
 CONTESTABLES = ("refus", "rejet_implicite")
 
 
 def _open_task(dossier: Dossier) -> HumanTask | None:
-    return db().scalar(select(HumanTask).where(
+    """The open contest task of this dossier (the one its diagram shows as `contestation`)."""
+    rows = db().scalars(select(HumanTask).where(
         HumanTask.instance_id == dossier.instance_id, HumanTask.status == "open",
-        HumanTask.element_id == TASK, HumanTask.assignee_id == current_user.id))
+        HumanTask.assignee_id == current_user.id).order_by(HumanTask.id))
+    return next((row for row in rows if ecran_kind(row) == ECRAN), None)
 
 
 def date_limite_contestation(dossier: Dossier) -> date | None:
@@ -47,7 +52,7 @@ def date_limite_contestation(dossier: Dossier) -> date | None:
 @bp.route("/<int:task_id>", methods=["GET", "POST"])
 @roles("assure")
 def contester(task_id: int):
-    row = my_task(task_id, TASK)
+    row = my_task(task_id, ECRAN)
     dossier = dossier_of(row)
     if row.status != "open":
         return redirect(url_for(".contestation", numero=dossier.numero))
@@ -115,5 +120,5 @@ def dossier_actions(dossier: Dossier) -> list[tuple[str, str]]:
     return []
 
 
-assure_pages.TASK_PAGES[TASK] = "assure_recours.contester"
+assure_pages.TASK_PAGES[ECRAN] = "assure_recours.contester"
 assure_pages.DOSSIER_ACTIONS.append(dossier_actions)

@@ -36,7 +36,7 @@ ACTION_LABELS = {
 # Variables that are medical whatever the form that produced them (secret médical). The
 # fields of every form filled in a medical lane (« Service médical », « Commission médicale
 # de recours amiable ») are medical too — see `medical_keys`.
-MEDICAL_PREFIXES = ("medical", "medic", "avis_medical", "examen_medical", "diagnostic",
+MEDICAL_PREFIXES = ("medical", "medic", "avis_medical", "examen_medic", "diagnostic",
                     "pathologie", "taux_incapacite", "capacite_", "incapacite", "tierce_personne")
 
 

@@ -1,7 +1,8 @@
 /* The studio's BPMN editor: bpmn-js Modeler plus a compact properties panel for what this
    platform executes (names, lanes, forms, scripts, conditions, timers, messages, decisions),
    written through the modeler's `modeling` API so undo/redo works and the XML is saved in the
-   form SpiffWorkflow parses (spiffworkflow:properties, preScript, calledDecisionId…).
+   form SpiffWorkflow parses (spiffworkflow:properties, preScript, calledDecisionId…); the
+   « Écran » section of user tasks (screen properties) comes from screen_fields.js.
    lane_refs.js keeps the lanes' flowNodeRefs of elements nested in sub-processes through edits
    (and gives the panel its undoable lane change); bpmn_preserve.js keeps what moddle would drop
    (undeclared spiffworkflow elements, loopDataInputRef/OutputRef naming variables). */
@@ -69,9 +70,19 @@
   function setProperty(element, name, value) {
     const bo = element.businessObject;
     const props = findExtension(bo, 'spiffworkflow:Properties');
-    const list = (props ? props.properties || [] : []).filter(function (p) { return p.name !== name; })
-      .map(function (p) { return moddle.create('spiffworkflow:Property', { name: p.name, value: p.value }); });
-    if (value.trim()) list.push(moddle.create('spiffworkflow:Property', { name: name, value: value.trim() }));
+    // The other properties are kept, in their order; this one keeps its place when it changes.
+    const wanted = value.trim();
+    let placed = false;
+    const list = [];
+    (props ? props.properties || [] : []).forEach(function (p) {
+      if (p.name !== name) {
+        list.push(moddle.create('spiffworkflow:Property', { name: p.name, value: p.value }));
+      } else if (wanted && !placed) {
+        list.push(moddle.create('spiffworkflow:Property', { name: name, value: wanted }));
+        placed = true;
+      }
+    });
+    if (wanted && !placed) list.push(moddle.create('spiffworkflow:Property', { name: name, value: wanted }));
     const values = extensionValues(bo).filter(function (v) { return v.$type !== 'spiffworkflow:Properties'; });
     if (list.length) {
       const created = moddle.create('spiffworkflow:Properties', { properties: list });
@@ -246,6 +257,11 @@
         input('instructions', bodyOf(bo, 'spiffworkflow:InstructionsForEndUser'), function (value) {
           setBody(element, 'spiffworkflow:InstructionsForEndUser', value);
         }, { multiline: true, rows: 3 })));
+      if (window.StudioScreenFields) {  // « Écran »: screen_fields.js
+        fields.push(window.StudioScreenFields.section(element, {
+          el: el, field: field, input: input, select: select, datalist: datalist,
+          propertyOf: propertyOf, setProperty: setProperty, config: config, registry: registry }));
+      }
     }
     if (is(bo, 'bpmn:ScriptTask')) {
       fields.push(field('Script (Python restreint)', 'Pas d\'import ; fonctions des règles, notifier(…), maj_dossier(…).',

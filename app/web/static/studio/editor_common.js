@@ -44,10 +44,9 @@
     showErrors: function (errors) {
       errorsList.innerHTML = '';
       errorsBox.hidden = !errors.length;
-      errorsBox.classList.toggle('studio-errors--draft', editor.refusedDraft);
       if (errorsTitle) {
         errorsTitle.textContent = editor.refusedDraft
-          ? 'Diagramme refusé : brouillon à corriger' : 'Erreurs à corriger';
+          ? (errorsBox.dataset.draftTitle || 'Fichier refusé : brouillon à corriger') : 'Erreurs à corriger';
       }
       if (errorsIntro) errorsIntro.hidden = !editor.refusedDraft;
       errors.forEach(function (error) {

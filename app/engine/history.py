@@ -1,0 +1,469 @@
+"""The timeline of a dossier, told from its instance's history (« ce qui s'est passé »).
+
+What happened comes from the instance's audit rows (`task_completed`, `timer_fired`,
+`message_received`, `dossier_mis_a_jour`…, dated by the app clock, with who acted), read
+against the workflow's task tree of the deployed version: every label is the name the
+diagram gives (`bpmn_name` of the task, event, sub-process or call activity), every actor
+the lane of the task in the diagram. A step that never ran is never shown as done.
+
+One instance holds the whole dossier: the instruction runs as a call activity of the
+request, the recours as a call activity of the instruction, each as a sub-workflow of the
+same serialized state, and the runtime writes every audit row under the top instance's id.
+The task tree keeps every task that ran (sub-workflows included, even when an interrupting
+timer cancelled them) with the wall-clock time of its last change: the automatic steps that
+follow a trigger (script tasks, start and end events) are those completed after it and
+before the next trigger, which dates them and gives them their actor.
+
+What comes next is read from the same tree: the user tasks READY now (« en cours »), the
+waiting timers with their due date and the first named step after them in the diagram, and
+the next user tasks SpiffWorkflow predicts on the default path (FUTURE / LIKELY).
+
+Medical secret: an entry carries names, dates and roles, never task data.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+
+from app.models import AuditLog, HumanTask, ProcessInstance, User
+
+from .clock import PARIS
+from .persistence import timer_due
+from .specs import role_of_task, task_property
+
+# ----- vocabulary ----------------------------------------------------------------------------
+FAIT, EN_COURS, A_VENIR = "fait", "en_cours", "a_venir"
+GENRES = {
+    "debut": "Ouverture",
+    "tache": "Tâche",
+    "echeance": "Échéance",
+    "message": "Message",
+    "evenement": "Événement",
+    "decision": "Décision",
+    "arret": "Arrêt",
+    "suspension": "Suspension",
+    "reprise": "Reprise",
+    "incident": "Incident",
+}
+ROLE_LABELS = {
+    "assure": "Assuré",
+    "agent": "Service Invalidité",
+    "medecin_conseil": "Médecin-conseil",
+    "superviseur": "Superviseur",
+    "analyste": "Analyste",
+}
+# The usual lane of each role: its tasks are shown with the role's label; any other lane
+# (a commission…) is shown with its own name from the diagram.
+USUAL_LANES = {"assure": {"assure"}, "agent": {"service invalidite"},
+               "medecin_conseil": {"service medical", "medecin conseil"}}
+TRIGGERS = ("task_completed", "timer_fired", "message_received")
+GATEWAYS = (ExclusiveGateway, InclusiveGateway, ParallelGateway)
+MAX_PREVUES = 3
+
+
+@dataclass
+class Entree:
+    """One line of the timeline."""
+
+    etat: str                      # fait, en_cours, a_venir
+    genre: str                     # a key of GENRES
+    libelle: str
+    quand: datetime | None = None  # done: when; en cours: since; à venir: due date (timers)
+    acteur: str = ""               # role or lane label, never a person's name
+    phase: str = ""                # the sub-process or call activity it ran in
+    echeance: datetime | None = None  # en cours: the task's due date
+    ensuite: str = ""              # a waiting timer: the diagram's next named step
+    suite: list[str] = field(default_factory=list)  # automatic steps that followed
+    depuis: datetime | None = None  # grouped entries: the first date
+    code: str = ""                 # a decision: its code (« accord », « rejet_implicite »…)
+
+    @property
+    def genre_libelle(self) -> str:
+        return GENRES.get(self.genre, self.genre)
+
+    @property
+    def jour_limite(self) -> date | None:
+        """The last day of a deadline (a timer's due moment, a task's due date): a deadline
+        falls at midnight, Paris time, once its last day is over."""
+        moment = self.echeance if self.etat == EN_COURS else self.quand
+        if moment is None:
+            return None
+        local = moment.astimezone(PARIS)
+        if local.time() == time(0):
+            return (local - timedelta(microseconds=1)).date()
+        return local.date()
+
+
+# ----- entry point ---------------------------------------------------------------------------
+def chronologie(session, runtime, instance: ProcessInstance, *, audience: str = "assure",
+                decision_labels: dict | None = None) -> list[Entree]:
+    """The timeline of `instance`: done entries (oldest first), then « en cours », then
+    « à venir ». `audience` « assure » leaves out the back office's internals (incidents,
+    suspensions, automatic steps) and groups the assuré's consecutive steps; « agent » keeps
+    everything. `decision_labels` maps a decision's statut or code to its label."""
+    workflow = runtime.workflow_of(session, instance)
+    rows = list(session.scalars(select(AuditLog).where(AuditLog.instance_id == instance.id)
+                                .order_by(AuditLog.at, AuditLog.id)))
+    roles = _user_roles(session, rows)
+    done = _done(workflow, rows, roles, decision_labels or {}, audience)
+    if audience == "assure":
+        done = _grouped(done)
+    entries = list(done)
+    if instance.status not in ("completed", "terminated"):
+        entries += _en_cours(session, workflow, instance)
+        entries += _a_venir(workflow)
+    return entries
+
+
+# ----- what happened -------------------------------------------------------------------------
+def _done(workflow, rows, roles, decision_labels, audience) -> list[Entree]:
+    matched = _match_triggers(workflow, rows)
+    groups = _consequences(workflow, matched)
+    entries: list[Entree] = []
+    trigger: Entree | None = None  # the action whose step is being read
+    for row in rows:
+        action = row.action
+        if action not in TRIGGERS and action.startswith(("instance_", "incident_")):
+            trigger = None  # a step of its own (start, retry…), no task behind it
+        if action == "instance_started":
+            entries += _start_entries(row, groups.get(None, []), workflow)
+        elif action in TRIGGERS:
+            task = matched.get(row.id)
+            entry = trigger = _trigger_entry(row, task, workflow, roles)
+            consequences = groups.get(row.id, [])
+            if audience != "assure":
+                entry.suite = [_name(t) for t in consequences if _automatic(t.task_spec)]
+            entries.append(entry)
+            entries += [_event_entry(t, row.at) for t in consequences if _event(t.task_spec)]
+        elif action == "dossier_mis_a_jour":
+            entry = _decision_entry(row, decision_labels)
+            if entry is not None:
+                # Taken by whoever did the task of its step; nobody when a timer fired.
+                if trigger is not None and trigger.genre == "tache":
+                    entry.acteur = trigger.acteur
+                entries.append(entry)
+        elif action == "instance_terminated":
+            entries.append(Entree(FAIT, "arret", "Dossier arrêté", row.at,
+                                  _role_label(roles.get(row.user_id))))
+        elif audience != "assure" and action in ("instance_suspended", "instance_running"):
+            genre = "suspension" if action == "instance_suspended" else "reprise"
+            label = "Dossier suspendu" if genre == "suspension" else "Dossier repris"
+            entries.append(Entree(FAIT, genre, label, row.at,
+                                  _role_label(roles.get(row.user_id))))
+        elif audience != "assure" and action == "incident_recorded":
+            entries.append(Entree(FAIT, "incident", "Incident technique", row.at))
+        elif audience != "assure" and action == "incident_retried":
+            entries.append(Entree(FAIT, "incident", "Incident résolu, étape rejouée", row.at,
+                                  _role_label(roles.get(row.user_id))))
+    return entries
+
+
+def _trigger_key(task) -> tuple[str, str] | None:
+    """(audit action, audit element) a completed task of the tree is recorded under."""
+    spec = task.task_spec
+    if getattr(spec, "manual", False):
+        return ("task_completed", spec.bpmn_id)
+    if isinstance(spec, CatchingEvent):
+        definition = getattr(spec, "event_definition", None)
+        if _is_timer(definition):
+            return ("timer_fired", spec.bpmn_id)
+        if isinstance(definition, MessageEventDefinition):
+            return ("message_received", definition.name)
+    return None
+
+
+def _completed(workflow) -> list:
+    tasks = [t for t in workflow.get_tasks(state=TaskState.COMPLETED)]
+    return sorted(tasks, key=lambda t: t.last_state_change)
+
+
+def _match_triggers(workflow, rows) -> dict[int, object]:
+    """audit row id → the tree task it recorded (k-th row of a key ↔ k-th task of it)."""
+    queues: dict[tuple[str, str], list] = {}
+    for task in _completed(workflow):
+        key = _trigger_key(task)
+        if key is not None:
+            queues.setdefault(key, []).append(task)
+    matched = {}
+    for row in rows:
+        if row.action in TRIGGERS:
+            queue = queues.get((row.action, row.element_id))
+            if queue:
+                matched[row.id] = queue.pop(0)
+    return matched
+
+
+def _consequences(workflow, matched) -> dict[int | None, list]:
+    """Trigger row id (None: the instance's start) → the tasks completed in its step."""
+    by_task = {task.id: row_id for row_id, task in matched.items()}
+    groups: dict[int | None, list] = {}
+    current = None
+    for task in _completed(workflow):
+        if task.id in by_task:
+            current = by_task[task.id]
+            continue
+        if _trigger_key(task) is None and getattr(task.task_spec, "bpmn_name", None):
+            groups.setdefault(current, []).append(task)
+    return groups
+
+
+def _start_entries(row, consequences, workflow) -> list[Entree]:
+    events = [_event_entry(t, row.at) for t in consequences if _event(t.task_spec)]
+    if events:
+        first = events[0]
+        first.genre = "debut"
+        return events
+    return [Entree(FAIT, "debut", _process_name(workflow.spec) or "Dossier ouvert", row.at)]
+
+
+def _trigger_entry(row, task, workflow, roles) -> Entree:
+    spec = task.task_spec if task is not None else _find_spec(workflow, row)
+    genre = {"task_completed": "tache", "timer_fired": "echeance",
+             "message_received": "message"}[row.action]
+    label = (getattr(spec, "bpmn_name", None) or (row.details or {}).get("title")
+             or _generic_label(genre))
+    acteur = ""
+    if genre != "echeance":
+        acteur = _actor(spec) if spec is not None else ""
+        acteur = acteur or _role_label(roles.get(row.user_id))
+    return Entree(FAIT, genre, label, row.at, acteur, _phase(task))
+
+
+def _event_entry(task, at) -> Entree:
+    return Entree(FAIT, "evenement", _name(task), at, "", _phase(task))
+
+
+def _decision_entry(row, labels) -> Entree | None:
+    details = row.details or {}
+    code = details.get("decision")
+    if code in (None, "", "None"):
+        return None
+    statut = details.get("statut") or ""
+    label = labels.get(statut) or labels.get(code) or code.replace("_", " ").capitalize()
+    return Entree(FAIT, "decision", label, row.at, code=code)
+
+
+def _grouped(entries: list[Entree]) -> list[Entree]:
+    """The assuré's consecutive tasks and messages as one line (the request's steps, with
+    their back-and-forth): each name once, in the order first done."""
+    assure = ROLE_LABELS["assure"]
+    out: list[Entree] = []
+    for entry in entries:
+        last = out[-1] if out else None
+        if last is not None and entry.genre in ("tache", "message") and \
+                last.genre in ("tache", "message") and entry.acteur == assure and \
+                last.acteur == assure and entry.phase == last.phase:
+            if last.depuis is None:
+                last.depuis = last.quand
+            names = last.libelle.split(" · ")
+            if entry.libelle not in names:
+                last.libelle = " · ".join(names + [entry.libelle])
+            last.quand, last.genre = entry.quand, "tache"
+            continue
+        out.append(entry)
+    return out
+
+
+# ----- now and next --------------------------------------------------------------------------
+def _en_cours(session, workflow, instance) -> list[Entree]:
+    rows = {row.spiff_task_id: row for row in session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == "open"))}
+    entries = []
+    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+        row = rows.get(str(task.id))
+        entries.append(Entree(EN_COURS, "tache", _name(task),
+                              row.created_at if row is not None else None, _actor(task.task_spec),
+                              _phase(task),
+                              echeance=row.due_at if row is not None else _due_at(task)))
+    return entries
+
+
+def _a_venir(workflow) -> list[Entree]:
+    """The next user tasks on the default path (at most MAX_PREVUES), then the waiting
+    timers by due date, each with the step the diagram takes when it fires."""
+    ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+    seen = {t.task_spec for t in ready}
+    prevues: list[Entree] = []
+
+    def add(spec, phase: str) -> None:
+        if spec not in seen and len(prevues) < MAX_PREVUES and getattr(spec, "bpmn_name", None):
+            seen.add(spec)
+            prevues.append(Entree(A_VENIR, "tache", spec.bpmn_name, None, _actor(spec), phase))
+
+    for task in ready:
+        for spec, inner in _default_path(workflow, task.task_spec):
+            add(spec, inner or _phase(task))
+    # What SpiffWorkflow predicts elsewhere in the tree (FUTURE / LIKELY).
+    for task in workflow.get_tasks(state=TaskState.FUTURE | TaskState.LIKELY, manual=True):
+        add(task.task_spec, _phase(task))
+    timers = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not _is_timer(definition):
+            continue
+        timers.append(Entree(A_VENIR, "echeance", _name(task), timer_due(task), "",
+                             _phase(task), ensuite=_next_named(task.task_spec)))
+    timers.sort(key=lambda e: e.quand or datetime.max.replace(tzinfo=UTC))
+    return prevues + timers
+
+
+def _default_path(workflow, start, limit: int = 200):
+    """(user task spec, sub-process name) met after `start` when every exclusive gateway
+    takes its default flow and no boundary event fires; inside `start`'s process and the
+    sub-processes it enters (never the parent process: the path there depends on how this
+    one ends)."""
+    stack = [(output, "") for output in reversed(start.outputs)]
+    seen = set()
+    while stack and limit > 0:
+        limit -= 1
+        spec, inner = stack.pop()
+        if spec in seen:
+            continue
+        seen.add(spec)
+        if getattr(spec, "manual", False):
+            yield spec, inner
+        following = list(spec.outputs)
+        if isinstance(spec, ExclusiveGateway) and spec.default_task_spec:
+            default = spec._wf_spec.task_specs.get(spec.default_task_spec)
+            following = [default] if default is not None else []
+        elif isinstance(spec, BoundaryEventSplit):
+            following = [o for o in spec.outputs if not isinstance(o, BoundaryEvent)]
+        stack.extend((o, inner) for o in reversed(following))
+        if isinstance(spec, SubWorkflowTask):
+            sub = (workflow.subprocess_specs or {}).get(getattr(spec, "spec", None))
+            if sub is not None and sub.start is not None:
+                name = spec.bpmn_name or inner
+                stack.extend((o, name) for o in reversed(sub.start.outputs))
+
+
+def _next_named(spec) -> str:
+    """The first named step after `spec` in the diagram (gateways skipped)."""
+    queue, seen = list(spec.outputs), set()
+    while queue:
+        current = queue.pop(0)
+        if current in seen:
+            continue
+        seen.add(current)
+        name = getattr(current, "bpmn_name", None)
+        if name and getattr(current, "bpmn_id", None) and not isinstance(current, GATEWAYS):
+            return name
+        queue.extend(current.outputs)
+    return ""
+
+
+def _due_at(task) -> datetime | None:
+    value = task.data.get(task_property(task.task_spec, "dueDateVariable") or "", None)
+    try:
+        moment = datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# ----- helpers -------------------------------------------------------------------------------
+def _is_timer(definition) -> bool:
+    if isinstance(definition, MultipleEventDefinition):
+        return any(isinstance(d, TimerEventDefinition) for d in definition.event_definitions)
+    return isinstance(definition, TimerEventDefinition)
+
+
+def _event(spec) -> bool:
+    return isinstance(spec, (StartEvent, EndEvent, ThrowingEvent, CatchingEvent)) and \
+        bool(getattr(spec, "bpmn_name", None)) and bool(getattr(spec, "bpmn_id", None))
+
+
+def _automatic(spec) -> bool:
+    return bool(getattr(spec, "bpmn_name", None)) and bool(getattr(spec, "bpmn_id", None)) \
+        and not getattr(spec, "manual", False) and not _event(spec) \
+        and not isinstance(spec, (*GATEWAYS, SubWorkflowTask))
+
+
+def _name(task) -> str:
+    spec = task.task_spec
+    return getattr(spec, "bpmn_name", None) or getattr(spec, "bpmn_id", "") or ""
+
+
+def _phase(task) -> str:
+    """Name of the sub-process or call activity `task` runs in ("" at the top level)."""
+    if task is None:
+        return ""
+    workflow = task.workflow
+    parent_id = getattr(workflow, "parent_task_id", None)
+    if parent_id is None:
+        return ""
+    parent = workflow.top_workflow.get_task_from_id(parent_id)
+    if parent is None:
+        return ""
+    return getattr(parent.task_spec, "bpmn_name", None) or ""
+
+
+def _plain(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
+    return " ".join(plain.lower().replace("-", " ").split())
+
+
+def _actor(spec) -> str:
+    """The label of the lane of `spec`: its role's label for the role's usual lane, else
+    the lane's own name (« Commission de recours amiable »…)."""
+    lane = getattr(spec, "lane", None)
+    if not lane:
+        return ""
+    role = role_of_task(spec)
+    if role in ROLE_LABELS and _plain(lane) in USUAL_LANES.get(role, ()):
+        return ROLE_LABELS[role]
+    return lane
+
+
+def _role_label(role: str | None) -> str:
+    return ROLE_LABELS.get(role or "", "")
+
+
+def _user_roles(session, rows) -> dict[int, str]:
+    ids = {r.user_id for r in rows if r.user_id}
+    if not ids:
+        return {}
+    return dict(session.execute(select(User.id, User.role).where(User.id.in_(ids))).all())
+
+
+def _specs(workflow):
+    yield workflow.spec
+    yield from (workflow.subprocess_specs or {}).values()
+
+
+def _find_spec(workflow, row):
+    """The spec an audit row names when its task is no longer in the tree."""
+    for process in _specs(workflow):
+        for spec in process.task_specs.values():
+            if row.action == "message_received":
+                definition = getattr(spec, "event_definition", None)
+                if isinstance(spec, CatchingEvent) and \
+                        isinstance(definition, MessageEventDefinition) and \
+                        definition.name == row.element_id:
+                    return spec
+            elif getattr(spec, "bpmn_id", None) == row.element_id:
+                return spec
+    return None
+
+
+def _process_name(spec) -> str:
+    return getattr(spec, "description", None) or ""
+
+
+def _generic_label(genre: str) -> str:
+    return {"tache": "Étape", "echeance": "Échéance", "message": "Message reçu"}[genre]
