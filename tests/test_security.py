@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from app.models import ROLES
 from app.web.security import ACCESS_ATTR, ANY_USER, PUBLIC
@@ -20,7 +21,7 @@ def routes(app):
         allowed = getattr(view, ACCESS_ATTR, None)
         if rule.endpoint == "static" or (allowed and PUBLIC in allowed):
             continue
-        values = {arg: 1 if type(rule._converters[arg]).__name__ == "IntegerConverter"
+        values = {arg: 1 if isinstance(rule._converters[arg], IntegerConverter)
                   else "x" for arg in rule.arguments}
         with app.test_request_context():
             from flask import url_for
@@ -89,3 +90,16 @@ def test_login_never_redirects_off_site(client, users):
     response = client.post("/connexion?next=//evil.example/x",
                            data={"email": "agent.cramif@demo.fr", "password": "demo"})
     assert "evil.example" not in response.headers["Location"]
+
+
+def test_a_nul_character_is_refused_in_french_before_any_query(client, users):
+    """PostgreSQL refuses NUL in text and JSON columns: every route answers 400 in French
+    instead of failing in a query (the fuzz test found it on the agent inbox, the dossier
+    pages, supervision filters…)."""
+    login(client, "agent.cramif")
+    for response in (client.get("/agent/?recherche=a%00b"),
+                     client.get("/agent/dossiers/a%00b"),
+                     client.post("/agent/taches/1/prendre", data={"motif": "a\x00b"}),
+                     client.post("/api/taches/1/completer", json={"donnees": {"x": "a\x00"}})):
+        assert response.status_code == 400
+        assert "caractères nuls" in response.get_data(as_text=True)

@@ -41,6 +41,12 @@ def _getlist(formdata: Any, key: str) -> list[str]:
     return [v for v in values if isinstance(v, str)]
 
 
+def _is_index(text: str) -> bool:
+    """ASCII digits only: « ² » and « ٣ » pass `str.isdigit` but a forged form must not reach
+    `int()` with them (ValueError) — a row index or count comes from the request."""
+    return text.isascii() and text.isdigit()
+
+
 def _first(formdata: Any, key: str) -> str | None:
     for value in _getlist(formdata, key):
         value = value.strip()
@@ -52,7 +58,7 @@ def _lookup(data: Any, name: str) -> Any:
     for part in name.split("."):
         if isinstance(data, dict):
             data = data.get(part)
-        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+        elif isinstance(data, list) and _is_index(part) and int(part) < len(data):
             data = data[int(part)]
         else:
             return None
@@ -92,14 +98,14 @@ def _row_count(formdata: Any, name: str, schema: dict) -> int:
     cap = min(MAX_ROWS, schema.get("maxItems", MAX_ROWS))
     count = 0
     declared = _first(formdata, f"{name}.{COUNT_SUFFIX}")
-    if declared and declared.isdigit():
+    if declared and _is_index(declared):
         count = int(declared)
     prefix = f"{name}."
     keys = formdata.keys() if hasattr(formdata, "keys") else []
     for key in keys:
         if isinstance(key, str) and key.startswith(prefix):
             index = key[len(prefix):].split(".", 1)[0]
-            if index.isdigit():
+            if _is_index(index):
                 count = max(count, int(index) + 1)
     return min(count, cap)
 
@@ -180,7 +186,7 @@ def apply_action(schema: dict, raw: dict, action: str) -> dict:
     index: int | None = None
     if verb == "remove":
         rest, _, idx = rest.rpartition(":")
-        if not idx.isdigit():
+        if not _is_index(idx):
             return data
         index = int(idx)
     elif verb != "add":
@@ -223,7 +229,7 @@ def _make_path(data: dict, name: str) -> dict | None:
     for part in name.split("."):
         if isinstance(node, dict):
             node = node.setdefault(part, {})
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        elif isinstance(node, list) and _is_index(part) and int(part) < len(node):
             node = node[int(part)]
         else:
             return None

@@ -48,6 +48,9 @@ def validate(schema: dict, raw: dict, today: date) -> tuple[dict, dict[str, str]
 
     The clean data is only meant to be stored when there are no errors.
     """
+    if raw is not None and not isinstance(raw, dict):  # a forged payload: a list, a string…
+        return {}, {FORM_ERROR: "Les données envoyées ne sont pas un formulaire : un objet "
+                                "JSON (des champs et leurs valeurs) est attendu."}
     data = copy.deepcopy(raw or {})
     _drop_hidden(schema, schema, data)
     errors: dict[str, str] = {}

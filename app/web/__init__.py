@@ -4,7 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, render_template, send_from_directory
+from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from app.config import ROOT, load_config
 from app.db import make_engine, make_session_factory, read_session_factory
@@ -14,10 +16,12 @@ from app.engine.runtime import Runtime
 
 from .auth import bp as auth_bp
 from .auth import login_manager
-from .security import check_access, public
+from .params import MAX_ID
+from .security import check_access, public, refuse_nul_bytes
 from .services import Services, close_db
 
 csrf = CSRFProtect()
+
 NODE_MODULES = ROOT / "node_modules"
 VENDOR = {  # /vendor/<name>/... → the dist folder of an npm package
     "dsfr": NODE_MODULES / "@gouvfr/dsfr/dist",
@@ -28,9 +32,30 @@ VENDOR = {  # /vendor/<name>/... → the dist folder of an npm package
 }
 
 
+class BoundedIntConverter(IntegerConverter):
+    """`<int:…>` in a route: an id beyond what the database holds is a 404, not an overflow
+    error inside the query (SQLite: « Python int too large », PostgreSQL: out of range)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
+class JSONProvider(DefaultJSONProvider):
+    """JSON nested deeper than Python's recursion limit is invalid JSON (→ a French 400),
+    not a RecursionError (→ a 500)."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError as err:
+            raise ValueError("JSON trop imbriqué") from err
+
+
 def create_app(overrides: dict | None = None) -> Flask:
     config = load_config(overrides)
     app = Flask(__name__)
+    app.json = JSONProvider(app)
+    app.url_map.converters["int"] = BoundedIntConverter
     app.config.update(config)
     engine = make_engine(config["DATABASE_URL"])
     session_factory = make_session_factory(engine)
@@ -74,6 +99,7 @@ def _store(config):
 def _register(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
+    app.before_request(refuse_nul_bytes)
     app.before_request(check_access)
     app.teardown_appcontext(close_db)
     app.register_blueprint(auth_bp)
@@ -125,11 +151,18 @@ def vendor(package: str, filename: str):
 
 def _error_pages(app: Flask) -> None:
     messages = {
+        400: "La requête n'est pas valide (données mal formées ou illisibles) : rien n'a été "
+             "enregistré. Revenez à la page précédente et recommencez.",
         401: "Vous devez être connecté pour faire cela.",
         403: "Vous n'avez pas accès à cette page.",
         404: "Page introuvable.",
+        405: "Cette adresse ne permet pas cette action.",
         409: "Cette action a déjà été faite ou le dossier a changé entre-temps.",
-        413: "Le fichier envoyé est trop volumineux.",
+        413: "Le fichier envoyé est trop volumineux (4 Mo au plus par envoi) : rien n'a été "
+             "enregistré.",
+        415: "Ce type de contenu n'est pas accepté ici.",
+        500: "Une erreur inattendue s'est produite : l'action n'a pas été enregistrée. "
+             "Réessayez ; si cela recommence, signalez-le à l'assistance.",
     }
     for code, text in messages.items():
         app.register_error_handler(code, lambda err, c=code, t=text: (

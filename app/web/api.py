@@ -34,9 +34,17 @@ def list_tasks():
 @bp.post("/taches/<int:task_id>/completer")
 @roles(*WORKERS)
 def complete(task_id: int):
-    payload = request.get_json(silent=True) or {}
-    services().runtime.complete_task(task_id, current_user, payload.get("donnees", {}),
-                                     payload.get("version"))
+    payload = request.get_json(silent=True) if request.get_data().strip() else {}
+    if not isinstance(payload, dict):
+        return jsonify({"erreur": "Le corps de la requête doit être un objet JSON, par exemple "
+                                  "{\"donnees\": {…}, \"version\": 3}."}), 400
+    data, version = payload.get("donnees", {}), payload.get("version")
+    if not isinstance(data, dict):
+        return jsonify({"erreur": "« donnees » doit être un objet JSON : les champs du "
+                                  "formulaire et leurs valeurs."}), 400
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        return jsonify({"erreur": "« version » doit être un nombre entier."}), 400
+    services().runtime.complete_task(task_id, current_user, data, version)
     return jsonify({"ok": True})
 
 

@@ -30,7 +30,8 @@ HOME_BY_ROLE = {
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    return db().get(User, int(user_id)) if user_id.isdigit() else None
+    ok = user_id.isascii() and user_id.isdigit() and len(user_id) <= 9  # an id, nothing else
+    return db().get(User, int(user_id)) if ok else None
 
 
 @bp.route("/connexion", methods=["GET", "POST"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 ACCESS_ATTR = "_invalidite_roles"
@@ -37,6 +37,22 @@ def public(view):
 def any_user(view):
     setattr(view, ACCESS_ATTR, frozenset({ANY_USER}))
     return view
+
+
+NUL_REFUSED = ("Les caractères nuls (\\0) ne sont pas acceptés dans une adresse ou un "
+               "formulaire : retirez-les et recommencez. Rien n'a été enregistré.")
+
+
+def refuse_nul_bytes():
+    """`before_request` hook: a NUL character is never meaningful in text, and PostgreSQL
+    refuses it in text and JSON columns — answer 400 here rather than fail in a query."""
+    fields = [request.path, *request.args.keys(), *request.args.values()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        fields += [*request.form.keys(), *request.form.values()]
+    body = request.get_data(cache=True) if request.is_json else b""
+    if any("\x00" in field for field in fields) or b"\\u0000" in body or b"\x00" in body:
+        return render_template("error.html", code=400, message=NUL_REFUSED), 400
+    return None
 
 
 def check_access():

@@ -31,6 +31,9 @@ def preview(text: str, values: dict | None = None, errors: dict | None = None,
     except json.JSONDecodeError as err:
         return {"title": "", "html": "", "problems": [
             f"JSON invalide ligne {err.lineno}, colonne {err.colno} : {err.msg}"]}
+    except RecursionError:
+        return {"title": "", "html": "", "problems": [
+            "JSON invalide : trop de niveaux imbriqués les uns dans les autres."]}
     if not isinstance(schema, dict):
         return {"title": "", "html": "", "problems": ["Le formulaire doit être un objet JSON."]}
     try:

@@ -44,7 +44,7 @@ def start_test_run_view():
     content = request.form.get("contenu", "")
     try:
         data = json.loads(request.form.get("donnees") or "{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # broken, or nested deeper than Python recurses
         data = None
     if not isinstance(data, dict):
         flash("Les données de départ doivent être un objet JSON, par exemple "
@@ -172,7 +172,7 @@ def test_run_clock(instance_id: int):
         try:
             delta = timedelta(days=float(request.form.get("jours") or 0),
                               hours=float(request.form.get("heures") or 0))
-        except ValueError:
+        except (ValueError, OverflowError):  # « abc », « nan », « 1e400 », « -9999…9 »
             delta = timedelta(0)
     if delta <= timedelta(0) or delta > timedelta(days=3660):
         flash("Indiquez une avance positive (en jours et/ou en heures).", "error")
@@ -196,7 +196,7 @@ def test_run_message(instance_id: int):
     name = request.form.get("message", "").strip()
     try:
         payload = json.loads(request.form.get("contenu") or "{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # broken, or nested deeper than Python recurses
         payload = None
     if not isinstance(payload, dict):
         flash("Le contenu du message doit être un objet JSON, par exemple {\"piece\": \"ok\"}.",

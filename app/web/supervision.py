@@ -23,6 +23,7 @@ from app.models import (
     ProcessVersion,
 )
 
+from .params import parse_id
 from .security import roles
 from .services import db
 
@@ -93,8 +94,8 @@ def instances():
     if args.get("processus"):
         query = query.where(ProcessInstance.process_key == args["processus"])
     if args.get("version", "").strip():
-        if args["version"].strip().isdigit():
-            query = query.where(ProcessVersion.version == int(args["version"]))
+        if parse_id(args["version"]) is not None:
+            query = query.where(ProcessVersion.version == parse_id(args["version"]))
         else:
             errors["version"] = "Indiquez un numéro de version (un nombre)."
     if args.get("caisse"):
@@ -107,7 +108,7 @@ def instances():
                                 Dossier.numero.ilike(f"%{number}%")))
     try:
         before = _parse_date(args.get("echeance_avant", ""))
-    except ValueError:
+    except (ValueError, OverflowError):
         before = None
         errors["echeance_avant"] = "Date invalide : utilisez le format JJ/MM/AAAA."
     if before is not None:
@@ -115,7 +116,7 @@ def instances():
     counts = _counts(query)
     if args.get("statut") in STATUSES:
         query = query.where(ProcessInstance.status == args["statut"])
-    page = max(int(args.get("page", "1")) if args.get("page", "1").isdigit() else 1, 1)
+    page = max(parse_id(args.get("page")) or 1, 1)
     total = db().scalar(select(func.count()).select_from(query.with_only_columns(
         ProcessInstance.id).subquery()))
     rows = db().execute(query.add_columns(Dossier).order_by(

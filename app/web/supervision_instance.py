@@ -13,6 +13,7 @@ from app.engine.errors import FormInvalid, IncidentRaised, RuntimeServiceError
 from app.engine.sandbox import version_sources
 from app.models import AuditLog, Dossier, HumanTask, Incident, ProcessInstance, User
 
+from .params import parse_id
 from .security import roles
 from .services import db, services
 from .supervision import STATUS_LABELS, bp
@@ -139,7 +140,7 @@ def retry(instance_id: int, incident_id: int):
     text = request.form.get("corrections", "").strip()
     try:
         corrections = json.loads(text) if text else None
-    except ValueError:
+    except (ValueError, RecursionError):  # broken, or nested deeper than Python recurses
         corrections = []
     if corrections is not None and not isinstance(corrections, dict):
         flash("Les corrections doivent être un objet JSON, par exemple {\"diviseur\": 2}.",
@@ -155,9 +156,9 @@ def reassign(instance_id: int, task_id: int):
     task = db().get(HumanTask, task_id)
     if task is None or task.instance_id != instance_id:
         abort(404)
-    assignee = request.form.get("personne", "")
-    if not assignee.isdigit():
+    assignee = parse_id(request.form.get("personne", ""))
+    if assignee is None:
         flash("Choisissez la personne à qui confier la tâche.", "error")
         return _back(instance_id)
     return _run(instance_id, lambda: services().runtime.assign(
-        task_id, int(assignee), current_user), "Tâche réattribuée.")
+        task_id, assignee, current_user), "Tâche réattribuée.")

@@ -12,6 +12,7 @@ from app.engine.errors import NotFound
 from app.engine.migration import check_instances, migrate_instances
 from app.models import ProcessInstance, ProcessVersion
 
+from .params import parse_id
 from .security import roles
 from .services import db, services
 from .supervision import LIVE, bp
@@ -77,9 +78,9 @@ def migration():
     behind = [v.process_key for v, n in versions if n and v.version < latest[v.process_key]]
     key = request.args.get("processus") or (sorted(behind) or keys or [""])[0]
     target = latest_version(db(), key) if key else None
-    chosen = request.args.get("cible", "")
-    if chosen.isdigit():
-        found = db().get(ProcessVersion, int(chosen))
+    chosen = parse_id(request.args.get("cible", ""))
+    if chosen is not None:
+        found = db().get(ProcessVersion, chosen)
         target = found if found is not None and found.process_key == key and \
             not found.sandbox else target
     checks = []
@@ -97,18 +98,18 @@ def migration():
 @bp.post("/migration")
 @roles("superviseur")
 def migrate():
-    target_id = request.form.get("cible", "")
-    ids = [int(i) for i in request.form.getlist("instances") if i.isdigit()]
-    if not target_id.isdigit() or not ids:
+    target_id = parse_id(request.form.get("cible", ""))
+    ids = [i for i in map(parse_id, request.form.getlist("instances")) if i is not None]
+    if target_id is None or not ids:
         flash("Cochez au moins une instance à migrer.", "error")
         return redirect(url_for("supervision.migration",
                                 processus=request.form.get("processus", "")), 303)
     try:
-        report = migrate_instances(services().runtime, ids[:MAX_MIGRATION], int(target_id),
+        report = migrate_instances(services().runtime, ids[:MAX_MIGRATION], target_id,
                                    current_user)
     except NotFound as err:
         flash(err.message, "error")
         return redirect(url_for("supervision.migration"), 303)
-    target = db().get(ProcessVersion, int(target_id))
+    target = db().get(ProcessVersion, target_id)
     return render_template("supervision/migration.html", keys=[], key=target.process_key,
                            target=target, targets=[], checks=[], report=report)

@@ -88,6 +88,6 @@ def _delta(choice: str, now) -> timedelta | None:
     try:
         delta = timedelta(days=float(request.form.get("jours") or 0),
                           hours=float(request.form.get("heures") or 0))
-    except ValueError:
+    except (ValueError, OverflowError):  # « abc », « nan », « 1e400 », « -9999…9 »
         return None
     return delta if timedelta(0) < delta <= MAX_ADVANCE else None
