@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from .bundle import DeployError
+
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 
@@ -88,7 +90,5 @@ def cycle_message(call: Call, cycle: list[str]) -> str:
 
 def call_cycle_errors(sources) -> list:
     """DeployErrors (see `specs.parse_sources`) for every call activity on a cycle."""
-    from .specs import DeployError
-
     return [DeployError(call.filename, call.activity_id, cycle_message(call, cycle))
             for call, cycle in call_cycles(sources.bpmn)]

@@ -18,7 +18,7 @@ def dossier_of(session, instance_id: int) -> Dossier | None:
 
 
 def apply_dossier_effects(context) -> None:
-    """`context` is the runtime's StepContext."""
+    """`context` is the runtime's StepContext (app/engine/step.py)."""
     updates = [e.params for e in context.effects if e.kind == "dossier"]
     if not updates:  # most steps: no query at all (the step label lives on the instance)
         return

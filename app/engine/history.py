@@ -14,100 +14,40 @@ timer cancelled them) with the wall-clock time of its last change: the automatic
 follow a trigger (script tasks, start and end events) are those completed after it and
 before the next trigger, which dates them and gives them their actor.
 
-What comes next is read from the same tree: the user tasks READY now (« en cours »), the
-waiting timers with their due date and the first named step after them in the diagram, and
-the next user tasks SpiffWorkflow predicts on the default path (FUTURE / LIKELY).
+What is under way and what comes next is read from the same tree (app/engine/next_steps.py).
 
 Medical secret: an entry carries names, dates and roles, never task data.
 """
 from __future__ import annotations
 
-import unicodedata
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-
-from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
-from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
-from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
-from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
-from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from app.models import AuditLog, HumanTask, ProcessInstance, User
+from app.models import AuditLog, ProcessInstance, User
 
-from .clock import PARIS
-from .persistence import timer_due
-from .specs import role_of_task, task_property
+from .next_steps import a_venir, en_cours
+from .timeline import (
+    A_VENIR,
+    EN_COURS,
+    FAIT,
+    GATEWAYS,
+    ROLE_LABELS,
+    Entree,
+    actor_of,
+    is_timer,
+    name_of,
+    phase_of,
+)
 
-# ----- vocabulary ----------------------------------------------------------------------------
-FAIT, EN_COURS, A_VENIR = "fait", "en_cours", "a_venir"
-GENRES = {
-    "debut": "Ouverture",
-    "tache": "Tâche",
-    "echeance": "Échéance",
-    "message": "Message",
-    "evenement": "Événement",
-    "decision": "Décision",
-    "arret": "Arrêt",
-    "suspension": "Suspension",
-    "reprise": "Reprise",
-    "incident": "Incident",
-}
-ROLE_LABELS = {
-    "assure": "Assuré",
-    "agent": "Service Invalidité",
-    "medecin_conseil": "Médecin-conseil",
-    "superviseur": "Superviseur",
-    "analyste": "Analyste",
-}
-# The usual lane of each role: its tasks are shown with the role's label; any other lane
-# (a commission…) is shown with its own name from the diagram.
-USUAL_LANES = {"assure": {"assure"}, "agent": {"service invalidite"},
-               "medecin_conseil": {"service medical", "medecin conseil"}}
+# What other modules import from here (the timeline's vocabulary included).
+__all__ = ["A_VENIR", "EN_COURS", "FAIT", "Entree", "chronologie"]
+
 TRIGGERS = ("task_completed", "timer_fired", "message_received")
-GATEWAYS = (ExclusiveGateway, InclusiveGateway, ParallelGateway)
-MAX_PREVUES = 3
-
-
-@dataclass
-class Entree:
-    """One line of the timeline."""
-
-    etat: str                      # fait, en_cours, a_venir
-    genre: str                     # a key of GENRES
-    libelle: str
-    quand: datetime | None = None  # done: when; en cours: since; à venir: due date (timers)
-    acteur: str = ""               # role or lane label, never a person's name
-    phase: str = ""                # the sub-process or call activity it ran in
-    echeance: datetime | None = None  # en cours: the task's due date
-    ensuite: str = ""              # a waiting timer: the diagram's next named step
-    suite: list[str] = field(default_factory=list)  # automatic steps that followed
-    depuis: datetime | None = None  # grouped entries: the first date
-    code: str = ""                 # a decision: its code (« accord », « rejet_implicite »…)
-
-    @property
-    def genre_libelle(self) -> str:
-        return GENRES.get(self.genre, self.genre)
-
-    @property
-    def jour_limite(self) -> date | None:
-        """The last day of a deadline (a timer's due moment, a task's due date): a deadline
-        falls at midnight, Paris time, once its last day is over."""
-        moment = self.echeance if self.etat == EN_COURS else self.quand
-        if moment is None:
-            return None
-        local = moment.astimezone(PARIS)
-        if local.time() == time(0):
-            return (local - timedelta(microseconds=1)).date()
-        return local.date()
 
 
 # ----- entry point ---------------------------------------------------------------------------
@@ -126,8 +66,8 @@ def chronologie(session, runtime, instance: ProcessInstance, *, audience: str = 
         done = _grouped(done)
     entries = list(done)
     if instance.status not in ("completed", "terminated"):
-        entries += _en_cours(session, workflow, instance)
-        entries += _a_venir(workflow)
+        entries += en_cours(session, workflow, instance)
+        entries += a_venir(workflow)
     return entries
 
 
@@ -148,7 +88,7 @@ def _done(workflow, rows, roles, decision_labels, audience) -> list[Entree]:
             entry = trigger = _trigger_entry(row, task, workflow, roles)
             consequences = groups.get(row.id, [])
             if audience != "assure":
-                entry.suite = [_name(t) for t in consequences if _automatic(t.task_spec)]
+                entry.suite = [name_of(t) for t in consequences if _automatic(t.task_spec)]
             entries.append(entry)
             entries += [_event_entry(t, row.at) for t in consequences if _event(t.task_spec)]
         elif action == "dossier_mis_a_jour":
@@ -181,7 +121,7 @@ def _trigger_key(task) -> tuple[str, str] | None:
         return ("task_completed", spec.bpmn_id)
     if isinstance(spec, CatchingEvent):
         definition = getattr(spec, "event_definition", None)
-        if _is_timer(definition):
+        if is_timer(definition):
             return ("timer_fired", spec.bpmn_id)
         if isinstance(definition, MessageEventDefinition):
             return ("message_received", definition.name)
@@ -240,13 +180,13 @@ def _trigger_entry(row, task, workflow, roles) -> Entree:
              or _generic_label(genre))
     acteur = ""
     if genre != "echeance":
-        acteur = _actor(spec) if spec is not None else ""
+        acteur = actor_of(spec) if spec is not None else ""
         acteur = acteur or _role_label(roles.get(row.user_id))
-    return Entree(FAIT, genre, label, row.at, acteur, _phase(task))
+    return Entree(FAIT, genre, label, row.at, acteur, phase_of(task))
 
 
 def _event_entry(task, at) -> Entree:
-    return Entree(FAIT, "evenement", _name(task), at, "", _phase(task))
+    return Entree(FAIT, "evenement", name_of(task), at, "", phase_of(task))
 
 
 def _decision_entry(row, labels) -> Entree | None:
@@ -280,109 +220,6 @@ def _grouped(entries: list[Entree]) -> list[Entree]:
     return out
 
 
-# ----- now and next --------------------------------------------------------------------------
-def _en_cours(session, workflow, instance) -> list[Entree]:
-    rows = {row.spiff_task_id: row for row in session.scalars(select(HumanTask).where(
-        HumanTask.instance_id == instance.id, HumanTask.status == "open"))}
-    entries = []
-    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
-        row = rows.get(str(task.id))
-        entries.append(Entree(EN_COURS, "tache", _name(task),
-                              row.created_at if row is not None else None, _actor(task.task_spec),
-                              _phase(task),
-                              echeance=row.due_at if row is not None else _due_at(task)))
-    return entries
-
-
-def _a_venir(workflow) -> list[Entree]:
-    """The next user tasks on the default path (at most MAX_PREVUES), then the waiting
-    timers by due date, each with the step the diagram takes when it fires."""
-    ready = workflow.get_tasks(state=TaskState.READY, manual=True)
-    seen = {t.task_spec for t in ready}
-    prevues: list[Entree] = []
-
-    def add(spec, phase: str) -> None:
-        if spec not in seen and len(prevues) < MAX_PREVUES and getattr(spec, "bpmn_name", None):
-            seen.add(spec)
-            prevues.append(Entree(A_VENIR, "tache", spec.bpmn_name, None, _actor(spec), phase))
-
-    for task in ready:
-        for spec, inner in _default_path(workflow, task.task_spec):
-            add(spec, inner or _phase(task))
-    # What SpiffWorkflow predicts elsewhere in the tree (FUTURE / LIKELY).
-    for task in workflow.get_tasks(state=TaskState.FUTURE | TaskState.LIKELY, manual=True):
-        add(task.task_spec, _phase(task))
-    timers = []
-    for task in workflow.get_tasks(state=TaskState.WAITING):
-        definition = getattr(task.task_spec, "event_definition", None)
-        if not _is_timer(definition):
-            continue
-        timers.append(Entree(A_VENIR, "echeance", _name(task), timer_due(task), "",
-                             _phase(task), ensuite=_next_named(task.task_spec)))
-    timers.sort(key=lambda e: e.quand or datetime.max.replace(tzinfo=UTC))
-    return prevues + timers
-
-
-def _default_path(workflow, start, limit: int = 200):
-    """(user task spec, sub-process name) met after `start` when every exclusive gateway
-    takes its default flow and no boundary event fires; inside `start`'s process and the
-    sub-processes it enters (never the parent process: the path there depends on how this
-    one ends)."""
-    stack = [(output, "") for output in reversed(start.outputs)]
-    seen = set()
-    while stack and limit > 0:
-        limit -= 1
-        spec, inner = stack.pop()
-        if spec in seen:
-            continue
-        seen.add(spec)
-        if getattr(spec, "manual", False):
-            yield spec, inner
-        following = list(spec.outputs)
-        if isinstance(spec, ExclusiveGateway) and spec.default_task_spec:
-            default = spec._wf_spec.task_specs.get(spec.default_task_spec)
-            following = [default] if default is not None else []
-        elif isinstance(spec, BoundaryEventSplit):
-            following = [o for o in spec.outputs if not isinstance(o, BoundaryEvent)]
-        stack.extend((o, inner) for o in reversed(following))
-        if isinstance(spec, SubWorkflowTask):
-            sub = (workflow.subprocess_specs or {}).get(getattr(spec, "spec", None))
-            if sub is not None and sub.start is not None:
-                name = spec.bpmn_name or inner
-                stack.extend((o, name) for o in reversed(sub.start.outputs))
-
-
-def _next_named(spec) -> str:
-    """The first named step after `spec` in the diagram (gateways skipped)."""
-    queue, seen = list(spec.outputs), set()
-    while queue:
-        current = queue.pop(0)
-        if current in seen:
-            continue
-        seen.add(current)
-        name = getattr(current, "bpmn_name", None)
-        if name and getattr(current, "bpmn_id", None) and not isinstance(current, GATEWAYS):
-            return name
-        queue.extend(current.outputs)
-    return ""
-
-
-def _due_at(task) -> datetime | None:
-    value = task.data.get(task_property(task.task_spec, "dueDateVariable") or "", None)
-    try:
-        moment = datetime.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
-    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-# ----- helpers -------------------------------------------------------------------------------
-def _is_timer(definition) -> bool:
-    if isinstance(definition, MultipleEventDefinition):
-        return any(isinstance(d, TimerEventDefinition) for d in definition.event_definitions)
-    return isinstance(definition, TimerEventDefinition)
-
-
 def _event(spec) -> bool:
     return isinstance(spec, (StartEvent, EndEvent, ThrowingEvent, CatchingEvent)) and \
         bool(getattr(spec, "bpmn_name", None)) and bool(getattr(spec, "bpmn_id", None))
@@ -392,42 +229,6 @@ def _automatic(spec) -> bool:
     return bool(getattr(spec, "bpmn_name", None)) and bool(getattr(spec, "bpmn_id", None)) \
         and not getattr(spec, "manual", False) and not _event(spec) \
         and not isinstance(spec, (*GATEWAYS, SubWorkflowTask))
-
-
-def _name(task) -> str:
-    spec = task.task_spec
-    return getattr(spec, "bpmn_name", None) or getattr(spec, "bpmn_id", "") or ""
-
-
-def _phase(task) -> str:
-    """Name of the sub-process or call activity `task` runs in ("" at the top level)."""
-    if task is None:
-        return ""
-    workflow = task.workflow
-    parent_id = getattr(workflow, "parent_task_id", None)
-    if parent_id is None:
-        return ""
-    parent = workflow.top_workflow.get_task_from_id(parent_id)
-    if parent is None:
-        return ""
-    return getattr(parent.task_spec, "bpmn_name", None) or ""
-
-
-def _plain(text: str) -> str:
-    plain = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
-    return " ".join(plain.lower().replace("-", " ").split())
-
-
-def _actor(spec) -> str:
-    """The label of the lane of `spec`: its role's label for the role's usual lane, else
-    the lane's own name (« Commission de recours amiable »…)."""
-    lane = getattr(spec, "lane", None)
-    if not lane:
-        return ""
-    role = role_of_task(spec)
-    if role in ROLE_LABELS and _plain(lane) in USUAL_LANES.get(role, ()):
-        return ROLE_LABELS[role]
-    return lane
 
 
 def _role_label(role: str | None) -> str:

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import json
 
-from .specs import DeployError, form_of, role_of_task
+from .bundle import DeployError
+from .human_tasks import form_of, role_of_task
 
 MARKER = "x-secret-medical"
 MEDICAL_ROLE = "medecin_conseil"

@@ -1,26 +1,14 @@
 """The runtime service: the one way web code, timers and tests touch process instances.
 
 Every public method is one database transaction: load the instance, act, run the engine,
-save state + human tasks + timers + effects + audit, commit. Any exception rolls it all back.
-A failing step — a script error or limit, anything the engine or an after-step hook raises,
-`BaseException` included — records an incident of its instance (with what to replay) in a new
-transaction. KeyboardInterrupt (the process being stopped) and database outages are not the
-instance's fault: they propagate.
-
-No lock is held while the engine runs scripts: on SQLite a step reads outside any transaction
-and its transaction only starts with its first write, after the engine (the optimistic
-`lock_version` catches a concurrent change); on both databases a new instance is inserted
-after its first engine steps.
+save state + human tasks + timers + effects + audit, commit. Any exception rolls it all back,
+and a failing step records an incident of its instance: the step machinery underneath
+(transactions, incidents, the engine's bounds) is in app/engine/step.py.
 """
 from __future__ import annotations
 
-import time
-import traceback
-import weakref
-from dataclasses import dataclass
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -29,42 +17,24 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.orm.exc import StaleDataError
 
-from app.models import AuditLog, HumanTask, Incident, ProcessInstance, ProcessVersion, User
+from app.models import HumanTask, Incident, ProcessInstance, ProcessVersion, User
 
-from . import effects as fx
 from .clock import clock
 from .deploy import latest_version
-from .errors import (
-    Conflict,
-    Forbidden,
-    FormInvalid,
-    IncidentRaised,
-    NotFound,
-    RuntimeServiceError,
-)
+from .errors import Conflict, Forbidden, FormInvalid, IncidentRaised, NotFound
+from .incidents import INCIDENT_TEXT, CreationFailed
 from .persistence import load_workflow, save_workflow
-from .sandbox import shift_waiting_timers, version_sources
+from .sandbox import shift_waiting_timers
 from .scripting import make_script_engine
 from .serializer import dump_state
 from .specs import SpecCache, spec_cache
+from .step import StepRunner
+from .transaction import deferred_sessions
 
 
-@dataclass
-class StepContext:
-    """What after-step hooks receive (they run inside the step's transaction)."""
-
-    session: Session
-    instance: ProcessInstance
-    workflow: BpmnWorkflow
-    effects: list
-    user_id: int | None
-
-
-class Runtime:
+class Runtime(StepRunner):
     def __init__(self, session_factory: sessionmaker, specs: SpecCache = spec_cache,
                  form_validator=None):
         self.session_factory = session_factory
@@ -72,8 +42,8 @@ class Runtime:
         self.script_engine = make_script_engine()
         self.form_validator = form_validator
         self.after_step_hooks: list = []  # callables(StepContext), e.g. letters, dossier sync
-        # Sessions of steps and reads: on SQLite, deferred ones (see the module docstring).
-        self.step_session_factory = _deferred_sessions(session_factory)
+        # Sessions of steps and reads: on SQLite, deferred ones (see app/engine/transaction.py).
+        self.step_session_factory = deferred_sessions(session_factory)
 
     # ----- starting -----------------------------------------------------------------------
     def start(self, process_key: str, *, user_id: int | None, owner_id: int | None = None,
@@ -108,7 +78,7 @@ class Runtime:
 
         try:
             return self._step(create, user_id, {"type": "steps"}, lambda s, i, wf: None)
-        except _CreationFailed as failed:
+        except CreationFailed as failed:
             # A first script failed: keep a started instance (not yet stepped) with its
             # incident, rather than nothing at all, so the superviseur can retry it (the
             # failing script is not run a second time).
@@ -126,10 +96,6 @@ class Runtime:
         if version is None:
             raise NotFound(f"Aucun processus déployé « {process_key} ».")
         return version
-
-    def _specs(self, session, version: ProcessVersion):
-        # Deployed files, or the sandbox files of a studio draft under test.
-        return self.specs.get(version, lambda vid: version_sources(session, vid))
 
     def workflow_of(self, session, instance: ProcessInstance) -> BpmnWorkflow:
         """The instance's workflow, to read (supervision, migration checks): never saved."""
@@ -342,111 +308,6 @@ class Runtime:
                 task.data.update(pending.get("data", {}))
         return resume_steps
 
-    # ----- the step machinery --------------------------------------------------------------
-    def _transaction(self, outer: Session | None = None, step: bool = False):
-        return _Transaction(self.step_session_factory if step else self.session_factory,
-                            outer)
-
-    def record_failure(self, instance_id: int, err: BaseException, pending: dict,
-                       outer: Session | None = None) -> int:
-        """Record an incident for a failure that happened outside `_step` (timer worker)."""
-        return self._record_incident(instance_id, err, pending, None, outer, phase="worker")
-
-    def _instance(self, session, instance_id: int) -> ProcessInstance:
-        instance = session.get(ProcessInstance, instance_id)
-        if instance is None:
-            raise NotFound("Instance introuvable.")
-        return instance
-
-    def _step(self, target, user_id, pending: dict, act, resume_incident=None,
-              retried_by=None, outer: Session | None = None) -> int:
-        """Load (or create) the instance, act, run the engine, save; return its id.
-
-        `target` is an instance id, or a function of the session returning the instance
-        (a task's instance after permission checks), or creating it with its workflow.
-        """
-        located: list[tuple[int | None, bool]] = []  # (instance id, created in this step)
-        phase = ["engine"]  # or the after-step hook running, for the incident message
-        try:
-            with self._transaction(outer, step=True) as session, \
-                    fx.collecting() as collected, session.no_autoflush:
-                instance, workflow, register = self._target(session, target, resume_incident)
-                located.append((instance.id, register is not None))
-                act(session, instance, workflow)
-                workflow.do_engine_steps(will_complete_task=_EngineGuard())
-                if register is not None:  # a new instance: inserted now, after its scripts
-                    register(session, instance)
-                    located[0] = (instance.id, True)
-                if resume_incident:
-                    self._resolve(session, instance, resume_incident, retried_by)
-                save_workflow(session, instance, workflow, user_id)
-                session.flush()  # hooks query rows added in this step (e.g. a new dossier)
-                context = StepContext(session, instance, workflow, list(collected), user_id)
-                for hook in self.after_step_hooks:
-                    phase[0] = getattr(hook, "__name__", repr(hook))
-                    hook(context)
-                phase[0] = "enregistrement"
-            return instance.id
-        except StaleDataError as err:
-            raise Conflict("Le dossier a été modifié en même temps par quelqu'un d'autre. "
-                           "Rechargez la page : rien n'a été enregistré deux fois.") from err
-        except (RuntimeServiceError, KeyboardInterrupt, OperationalError):
-            raise  # refusals for the caller; the process stopping; the database unreachable
-        except BaseException as err:  # scripts, engine, hooks: an incident of this instance
-            if not located:
-                raise
-            if located[0][1]:  # start() records it on a saved instance
-                raise _CreationFailed(err, phase[0]) from _as_exception(err)
-            incident_id = self._record_incident(located[0][0], err, pending, user_id, outer,
-                                                phase=phase[0])
-            raise IncidentRaised(incident_id, INCIDENT_TEXT) from _as_exception(err)
-
-    def _target(self, session, target, resume_incident):
-        """(instance, workflow, register): `register(session, instance)` inserts a new
-        instance (None for an existing one)."""
-        if isinstance(target, int):
-            instance = self._instance(session, target)
-        else:
-            found = target(session)
-            if isinstance(found, tuple):  # a new instance with its fresh workflow
-                return found
-            instance = found
-        expected = "incident" if resume_incident else "running"
-        if instance.status != expected:
-            raise Conflict(_status_message(instance.status))
-        workflow = load_workflow(instance, self._specs(session, instance.process_version),
-                                 self.script_engine)
-        return instance, workflow, None
-
-    def _resolve(self, session, instance, incident_id, user_id) -> None:
-        incident = session.get(Incident, incident_id)
-        incident.resolved_at, incident.resolved_by_id = clock.now(), user_id
-        instance.status = "running"
-        self._audit(session, "incident_retried", instance.id, user_id, incident.element_id)
-
-    def _record_incident(self, instance_id, err, pending, user_id, outer=None,
-                         phase: str = "engine") -> int:
-        task_spec = getattr(err, "task_spec", None)
-        element = getattr(task_spec, "bpmn_id", "") or ""
-        with self._transaction(outer) as session:
-            instance = self._instance(session, instance_id)
-            instance.status = "incident"  # out of the running set: no timer retries it
-            incident = Incident(instance_id=instance_id, element_id=element,
-                                message=incident_message(err, phase)[:2000],
-                                trace=traceback.format_exc()[-8000:],
-                                pending=pending, created_at=clock.now())
-            session.add(incident)
-            session.flush()
-            self._audit(session, "incident_recorded", instance_id, user_id, element,
-                        {"message": incident_message(err, phase)[:500],
-                         "incident_id": incident.id})
-            return incident.id
-
-    def _audit(self, session, action, instance_id=None, user_id=None, element_id="",
-               details=None) -> None:
-        session.add(AuditLog(at=clock.now(), user_id=user_id, action=action,
-                             instance_id=instance_id, element_id=element_id or "",
-                             details=details or {}))
 
 
 def store_form_data(task, data: dict) -> None:
@@ -458,107 +319,6 @@ def store_form_data(task, data: dict) -> None:
     else:
         task.data.update(data)
 
-
-INCIDENT_TEXT = ("Une erreur technique est survenue pendant le traitement ; votre saisie est "
-                 "conservée et un incident a été signalé au superviseur.")
-
-
-class _CreationFailed(Exception):
-    """The first engine steps of a new instance failed (internal to `start`)."""
-
-    def __init__(self, error: BaseException, phase: str):
-        super().__init__(str(error))
-        self.error, self.phase = error, phase
-
-
-class StepFailed(Exception):
-    """A BaseException (SystemExit…) raised during a step, as an ordinary exception."""
-
-
-def _as_exception(err: BaseException) -> Exception:
-    if isinstance(err, Exception):
-        return err
-    wrapped = StepFailed(f"{type(err).__name__} : {err}")
-    wrapped.__cause__ = err
-    return wrapped
-
-
-def incident_message(err: BaseException, phase: str = "engine") -> str:
-    """The French message of an incident: SpiffWorkflow's (scripts, limits) as is, other
-    exceptions with their kind and where they happened."""
-    if isinstance(err, SpiffWorkflowException):
-        return str(err).strip().removesuffix(".").strip()
-    text = f"{type(err).__name__} : {err}" if str(err) else type(err).__name__
-    if phase == "engine":
-        return f"Erreur du moteur de processus : {text}"
-    if phase == "worker":
-        return f"Erreur pendant le déclenchement des minuteurs : {text}"
-    return f"Erreur du traitement après l'étape ({phase}) : {text}"
-
-
-# A step that keeps completing automatic tasks (a call activity calling its own process,
-# deployed before cycles were refused, or a loop without a user task) stops with an incident.
-MAX_ENGINE_TASKS_PER_STEP = 20_000
-MAX_CALL_DEPTH = 50
-MAX_ENGINE_SECONDS = 60.0
-
-
-class _EngineGuard:
-    """`will_complete_task` callback of `do_engine_steps` bounding one step's engine run."""
-
-    def __init__(self):
-        self.count, self.started = 0, time.monotonic()
-
-    def __call__(self, task) -> None:
-        self.count += 1
-        depth = _call_depth(task.workflow)
-        if depth > MAX_CALL_DEPTH or self.count >= MAX_ENGINE_TASKS_PER_STEP or (
-                self.count % 100 == 0 and
-                time.monotonic() - self.started > MAX_ENGINE_SECONDS):
-            raise WorkflowTaskException(
-                f"L'étape ne s'arrête pas ({self.count} tâches automatiques, sous-processus "
-                f"imbriqués sur {depth} niveaux) : boucle sans tâche utilisateur ou activité "
-                "d'appel récursive", task=task)
-
-
-def _call_depth(workflow) -> int:
-    depth = 0
-    while depth <= MAX_CALL_DEPTH and getattr(workflow, "parent_workflow", None) is not None:
-        workflow, depth = workflow.parent_workflow, depth + 1
-    return depth
-
-
-_DEFERRED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _deferred_sessions(session_factory: sessionmaker) -> sessionmaker:
-    """On SQLite, sessions whose transaction starts at the first write (reads outside any
-    transaction, like page reads), so nothing is locked while the engine runs scripts; the
-    main engine's `BEGIN IMMEDIATE` would hold the write lock from the first read."""
-    bind = session_factory.kw.get("bind")
-    if bind is None or bind.dialect.name != "sqlite" or \
-            bind.url.database in (None, "", ":memory:"):
-        return session_factory
-    found = _DEFERRED.get(bind)
-    if found is None:
-        from sqlalchemy import event
-
-        from app.db import read_session_factory
-
-        found = read_session_factory(bind.url.render_as_string(hide_password=False), bind)
-        reader = found.kw["bind"]
-        event.listen(bind, "engine_disposed", lambda _connection: reader.dispose())
-        _DEFERRED[bind] = found
-    return found
-
-
-def _status_message(status: str) -> str:
-    return {
-        "suspended": "Ce dossier est suspendu par un superviseur.",
-        "incident": "Ce dossier est bloqué par un incident en cours de traitement.",
-        "completed": "Ce dossier est clos.",
-        "terminated": "Ce dossier a été arrêté.",
-    }.get(status, f"Action impossible : statut « {status} ».")
 
 
 def _sandbox_tester(user: User, row: HumanTask) -> bool:
@@ -575,44 +335,3 @@ def may_act(user: User, row: HumanTask, ignore_claim: bool = False) -> bool:
     if row.caisse_code and user.caisse_code != row.caisse_code:
         return False
     return ignore_claim or row.claimed_by_id in (None, user.id)
-
-
-class _Transaction:
-    """`with` block = one session + one transaction, committed on success.
-
-    Inside an outer session (the timer worker holding row locks) it is a savepoint instead,
-    so the worker's own lock never blocks the step it is running.
-    """
-
-    def __init__(self, factory, outer: Session | None = None):
-        self.factory, self.outer = factory, outer
-
-    def __enter__(self) -> Session:
-        if self.outer is not None:
-            self.nested = self.outer.begin_nested()
-            return self.outer
-        self.session = self.factory()
-        self.session.begin()
-        return self.session
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if self.outer is not None:
-            # Only the savepoint is undone: the outer transaction (and its row locks) stays
-            # usable for the other instances of the batch.
-            if exc_type is None:
-                try:
-                    self.nested.commit()
-                except BaseException:
-                    if self.nested.is_active:
-                        self.nested.rollback()
-                    raise
-            elif self.nested.is_active:
-                self.nested.rollback()
-            return
-        try:
-            if exc_type is None:
-                self.session.commit()
-            else:
-                self.session.rollback()
-        finally:
-            self.session.close()

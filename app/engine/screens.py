@@ -11,7 +11,7 @@ Properties of a user task (all optional):
   (the answers of the group's earlier steps, one section each with a pencil), `depot_document`
   (a PDF upload, e.g. the avis d'imposition), `conversation` (a question of ameliBot, shown
   as a chat bubble), `panneau` (agent side: the panel named by `panneau`, see
-  `app/web/agent_panneaux.py`), `pieces` (the assuré's answer to a request for documents:
+  `app/web/agent/panneaux.py`), `pieces` (the assuré's answer to a request for documents:
   several PDFs and a message), `contestation` (the assuré contests a decision). Any other
   value is refused at deployment (`PAGE_KINDS`, checked by `app/engine/specs.py`).
 - `etape_groupe` — the journey the task belongs to (e.g. `demande`): the screens of one group
@@ -50,27 +50,24 @@ from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask
 from SpiffWorkflow.bpmn.specs.mixins.none_task import NoneTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 
+from .screen_kinds import (  # noqa: F401 - the vocabulary, used as screens.X
+    CONTESTATION,
+    CONVERSATION,
+    DEPOT_DOCUMENT,
+    FORMULAIRE,
+    PAGE_KINDS,
+    PANEL_KINDS,
+    PANNEAU,
+    PANNEAU_ATTRIBUTION,
+    PANNEAU_COMMISSION,
+    PANNEAU_CONVOCATION,
+    PANNEAU_EXAMEN,
+    PANNEAU_REFUS_MEDICAL,
+    PANNEAU_VERIFICATION,
+    PIECES,
+    RECAPITULATIF,
+)
 from .specs import form_of, spec_cache, task_property
-
-FORMULAIRE = "formulaire"
-RECAPITULATIF = "recapitulatif"
-DEPOT_DOCUMENT = "depot_document"
-CONVERSATION = "conversation"
-PANNEAU = "panneau"
-PIECES = "pieces"
-CONTESTATION = "contestation"
-# Every value the `ecran` property may take (checked at deployment).
-PAGE_KINDS = (FORMULAIRE, RECAPITULATIF, DEPOT_DOCUMENT, CONVERSATION, PANNEAU, PIECES,
-              CONTESTATION)
-# Every value the `panneau` property may take (the agent panels of app/web/agent_panneaux.py).
-PANNEAU_VERIFICATION = "verification"
-PANNEAU_CONVOCATION = "convocation_examen"
-PANNEAU_EXAMEN = "examen"
-PANNEAU_ATTRIBUTION = "attribution"
-PANNEAU_REFUS_MEDICAL = "refus_medical"
-PANNEAU_COMMISSION = "commission"
-PANEL_KINDS = (PANNEAU_VERIFICATION, PANNEAU_CONVOCATION, PANNEAU_EXAMEN, PANNEAU_ATTRIBUTION,
-               PANNEAU_REFUS_MEDICAL, PANNEAU_COMMISSION)
 
 DEFAULT_ENVOYER = "Suivant"
 DEFAULT_ENVOYER_RECAP = "Tout est bon"

@@ -4,22 +4,13 @@ Why: analysts edit scripts in the browser, so a script must not import modules, 
 reach dunder attributes or the network. Only the pension rules of `app.domain` and a few
 harmless builtins are exposed.
 
-Scripts are also bounded, so that one diagram cannot hold a thread or the database:
-- in time: `sys.settrace` watches the lines of the script's own frames (filename "<bpmn>")
-  and stops it past `time_limit` seconds; C-level builtins that could run long on their own
-  are bounded instead (`range`, `pow`, `*`, `**`, `<<` on huge operands);
-- in data: the task data a script leaves behind must stay under `max_data_bytes` of JSON;
-- whatever a script raises, `BaseException` included (`SystemExit`…), leaves as an ordinary
-  exception, which SpiffWorkflow turns into a task error and the runtime into an incident.
-A script cannot catch the stop signal (`except:` means `except Exception:` here) and cannot
-use `finally` (it would run after the tracer is gone).
+Scripts are also bounded in time and data (app/engine/script_limits.py), and whatever a
+script raises, `BaseException` included (`SystemExit`…), leaves as an ordinary exception,
+which SpiffWorkflow turns into a task error and the runtime into an incident.
 """
 from __future__ import annotations
 
 import ast
-import os
-import sys
-import time
 from contextvars import ContextVar
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -38,14 +29,21 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from .effects import SCRIPT_HELPERS, script_scope
-
-SCRIPT_FILENAME = "<bpmn>"
-# Defaults, overridable by environment variables or per environment (`time_limit`…).
-TIME_LIMIT_SECONDS = float(os.environ.get("SCRIPT_TIME_LIMIT_SECONDS", "2"))
-MAX_DATA_BYTES = int(os.environ.get("SCRIPT_MAX_DATA_BYTES", str(1_000_000)))
-MAX_ITEMS = 1_000_000  # longest range / repeated sequence a script may build in one go
-CHECK_EVERY = 200  # opcodes between two looks at the clock
-MAX_INT_BITS = 100_000  # biggest integer `**`, `*` or `<<` may produce (~30 000 digits)
+from .script_errors import ScriptFailed, ScriptLimitExceeded, ScriptRefused
+from .script_limits import (
+    MAX_DATA_BYTES,
+    SCRIPT_FILENAME,
+    TIME_LIMIT_SECONDS,
+    TimeUp,
+    TooBig,
+    Watchdog,
+    bounded_lshift,
+    bounded_mul,
+    bounded_pow,
+    bounded_range,
+    catchable,
+    json_size_at_most,
+)
 
 # Names a script may never mention, even if some later change exposed them by mistake.
 FORBIDDEN_NAMES = frozenset({
@@ -54,82 +52,12 @@ FORBIDDEN_NAMES = frozenset({
 })
 
 
-class ScriptRefused(ValueError):
-    """A script, condition or expression that must not run (French message)."""
-
-
-class ScriptLimitExceeded(ScriptRefused):
-    """A script went past its time or data limit, or asked for a huge value (French)."""
-
-
-class ScriptFailed(RuntimeError):
-    """A script raised a BaseException (SystemExit…): re-raised as an ordinary exception."""
-
-
-class _TimeUp(BaseException):
-    """Raised into the script by the tracer; scripts cannot catch it (see `_catchable`)."""
-
-
 # What the running script belongs to, for messages: (« Le script », « Calculer le montant »).
 _current_task: ContextVar[str] = ContextVar("current_script_task", default="")
 
 
-def _bounded_range(*args):
-    try:
-        values = range(*args)
-        size = len(values)
-    except OverflowError:
-        size = MAX_ITEMS + 1
-    if size > MAX_ITEMS:
-        raise ScriptLimitExceeded(f"range() de plus de {MAX_ITEMS:_} valeurs refusé"
-                                  .replace("_", " "))
-    return values
-
-
-def _check_int_bits(bits: int, what: str) -> None:
-    if bits > MAX_INT_BITS:
-        raise ScriptLimitExceeded(f"{what} : nombre trop grand (plus de {MAX_INT_BITS} bits)")
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _mul(a, b):
-    for seq, n in ((a, b), (b, a)):
-        if isinstance(seq, (str, bytes, list, tuple)) and _is_int(n) and len(seq) * n > MAX_ITEMS:
-            raise ScriptLimitExceeded(f"répétition de plus de {MAX_ITEMS:_} éléments refusée"
-                                      .replace("_", " "))
-    if _is_int(a) and _is_int(b):
-        _check_int_bits(a.bit_length() + b.bit_length(), "multiplication")
-    return a * b
-
-
-def _pow(a, b, mod=None):
-    if mod is None and _is_int(a) and _is_int(b) and b > 0 and abs(a) > 1:
-        _check_int_bits(a.bit_length() * b, "puissance")
-    return pow(a, b) if mod is None else pow(a, b, mod)
-
-
-def _lshift(a, b):
-    if _is_int(a) and _is_int(b) and a:
-        _check_int_bits(a.bit_length() + b, "décalage")
-    return a << b
-
-
-def _catchable(kind):
-    """What an `except` clause of a script may catch: only `Exception` subclasses, so the
-    time limit (and SystemExit…) always goes through the script's handlers."""
-    if isinstance(kind, tuple):
-        return tuple(_catchable(k) for k in kind)
-    if isinstance(kind, type) and issubclass(kind, BaseException) and \
-            not issubclass(kind, Exception):
-        return Exception
-    return kind
-
-
 def _inplacevar(op: str, x, y):
-    ops = {"+=": lambda: x + y, "-=": lambda: x - y, "*=": lambda: _mul(x, y),
+    ops = {"+=": lambda: x + y, "-=": lambda: x - y, "*=": lambda: bounded_mul(x, y),
            "/=": lambda: x / y}
     if op not in ops:
         raise ScriptRefused(f"opérateur {op} non autorisé")
@@ -140,7 +68,7 @@ EXTRA_BUILTINS = {
     "dict": dict, "list": list, "set": set, "min": min, "max": max, "sum": sum, "any": any,
     "all": all, "enumerate": enumerate, "sorted": sorted, "reversed": reversed,
     "Decimal": Decimal, "date": date, "datetime": datetime, "timedelta": timedelta,
-    "range": _bounded_range, "pow": _pow,
+    "range": bounded_range, "pow": bounded_pow,
 }
 
 _OPERATORS = {ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_"}
@@ -211,82 +139,6 @@ def _compile(source: str, mode: str):
     return compile_restricted(source, filename=SCRIPT_FILENAME, mode=mode, policy=BoundedPolicy)
 
 
-class _Watchdog:
-    """`sys.settrace` hook: stops the script's own frames once the deadline has passed.
-
-    Only frames compiled from BPMN sources are traced (helpers and SpiffWorkflow run at full
-    speed). Raising from a tracer removes it, which is why scripts may neither catch the
-    signal nor run `finally` blocks after it.
-    """
-
-    def __init__(self, seconds: float):
-        self.deadline = time.monotonic() + seconds
-        self.expired = False
-        self.countdown = CHECK_EVERY
-
-    def __enter__(self):
-        self.previous = sys.gettrace()
-        sys.settrace(self._call)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        sys.settrace(self.previous)
-
-    def _call(self, frame, event, arg):
-        if frame.f_code.co_filename != SCRIPT_FILENAME:
-            return None
-        # Per-opcode events: a one-line loop (`while True: pass`, nested comprehensions)
-        # emits no further "line" event.
-        frame.f_trace_lines, frame.f_trace_opcodes = False, True
-        self._check()
-        return self._opcode
-
-    def _opcode(self, frame, event, arg):
-        self.countdown -= 1
-        if self.countdown <= 0:
-            self.countdown = CHECK_EVERY
-            self._check()
-        return self._opcode
-
-    def _check(self) -> None:
-        if time.monotonic() > self.deadline:
-            self.expired = True
-            raise _TimeUp
-
-
-class _TooBig(Exception):
-    pass
-
-
-def json_size_at_most(value, limit: int) -> int:
-    """Roughly the size in bytes of `value` as JSON; raises _TooBig past `limit` (without
-    ever building the text, so shared or cyclic structures stop early)."""
-    total, stack = 0, [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            total += len(item) + 2
-        elif isinstance(item, dict):
-            total += 2 + 4 * len(item)
-            for key, sub in item.items():
-                total += len(key) if isinstance(key, str) else 8
-                stack.append(sub)
-        elif isinstance(item, (list, tuple, set, frozenset)):
-            total += 2 + len(item)
-            if total > limit:
-                raise _TooBig
-            stack.extend(item)
-        elif isinstance(item, (bytes, bytearray)):
-            total += len(item)
-        elif _is_int(item):
-            total += item.bit_length() // 3 + 1
-        else:
-            total += 24  # numbers, dates, None…
-        if total > limit:
-            raise _TooBig
-    return total
-
-
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     """SpiffWorkflow script environment whose code is compiled by RestrictedPython."""
 
@@ -303,7 +155,8 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
             "_unpack_sequence_": guarded_unpack_sequence,
             "_write_": full_write_guard,
             "_inplacevar_": _inplacevar,
-            "_mul_": _mul, "_pow_": _pow, "_lshift_": _lshift, "_catchable_": _catchable,
+            "_mul_": bounded_mul, "_pow_": bounded_pow, "_lshift_": bounded_lshift,
+            "_catchable_": catchable,
         }
         super().__init__({**base, **(helpers or {})})
         self.time_limit = TIME_LIMIT_SECONDS if time_limit is None else time_limit
@@ -318,9 +171,9 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     def _run(self, code, scope: dict, what: str):
         """Run compiled code under the time limit; every exception leaves as an Exception."""
         try:
-            with _Watchdog(self.time_limit):
+            with Watchdog(self.time_limit):
                 return eval(code, scope)
-        except _TimeUp:
+        except TimeUp:
             raise ScriptLimitExceeded(
                 f"{what} de « {_current_task.get() or '?'} » a dépassé "
                 f"{self.time_limit:g} s".replace(".", ",")) from None
@@ -352,7 +205,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     def _check_size(self, context: dict) -> None:
         try:
             json_size_at_most(context, self.max_data_bytes)
-        except _TooBig:
+        except TooBig:
             context.clear()  # never keep (nor copy to the next tasks) what was refused
             limit = f"{self.max_data_bytes / 1_000_000:g} Mo".replace(".", ",")
             raise ScriptLimitExceeded(

@@ -1,0 +1,208 @@
+"""The step machinery under `Runtime`: one step loads (or creates) an instance, acts on it,
+runs the engine, saves state + human tasks + timers + effects + audit and runs the after-step
+hooks, all in one transaction. Any exception rolls it all back.
+
+A failing step — a script error or limit, anything the engine or an after-step hook raises,
+`BaseException` included — records an incident of its instance (with what to replay) in a new
+transaction. KeyboardInterrupt (the process being stopped) and database outages are not the
+instance's fault: they propagate.
+
+No lock is held while the engine runs scripts: on SQLite a step reads outside any transaction
+and its transaction only starts with its first write, after the engine (the optimistic
+`lock_version` catches a concurrent change); on both databases a new instance is inserted
+after its first engine steps.
+"""
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.models import AuditLog, Incident, ProcessInstance, ProcessVersion
+
+from . import effects as fx
+from .clock import clock
+from .errors import Conflict, IncidentRaised, NotFound, RuntimeServiceError
+from .incidents import INCIDENT_TEXT, CreationFailed, as_exception, incident_message
+from .persistence import load_workflow, save_workflow
+from .sandbox import version_sources
+from .specs import SpecCache
+from .transaction import Transaction
+
+
+@dataclass
+class StepContext:
+    """What after-step hooks receive (they run inside the step's transaction)."""
+
+    session: Session
+    instance: ProcessInstance
+    workflow: BpmnWorkflow
+    effects: list
+    user_id: int | None
+
+
+class StepRunner:
+    """The steps, transactions, incidents and audit rows `Runtime` is built on."""
+
+    # Set by `Runtime.__init__`.
+    session_factory: sessionmaker
+    step_session_factory: sessionmaker  # on SQLite, deferred (see app/engine/transaction.py)
+    specs: SpecCache
+    script_engine: object
+    after_step_hooks: list  # callables(StepContext), e.g. letters, dossier sync
+
+    def _specs(self, session, version: ProcessVersion):
+        # Deployed files, or the sandbox files of a studio draft under test.
+        return self.specs.get(version, lambda vid: version_sources(session, vid))
+
+    def _transaction(self, outer: Session | None = None, step: bool = False):
+        return Transaction(self.step_session_factory if step else self.session_factory,
+                           outer)
+
+    def record_failure(self, instance_id: int, err: BaseException, pending: dict,
+                       outer: Session | None = None) -> int:
+        """Record an incident for a failure that happened outside `_step` (timer worker)."""
+        return self._record_incident(instance_id, err, pending, None, outer, phase="worker")
+
+    def _instance(self, session, instance_id: int) -> ProcessInstance:
+        instance = session.get(ProcessInstance, instance_id)
+        if instance is None:
+            raise NotFound("Instance introuvable.")
+        return instance
+
+    def _step(self, target, user_id, pending: dict, act, resume_incident=None,
+              retried_by=None, outer: Session | None = None) -> int:
+        """Load (or create) the instance, act, run the engine, save; return its id.
+
+        `target` is an instance id, or a function of the session returning the instance
+        (a task's instance after permission checks), or creating it with its workflow.
+        """
+        located: list[tuple[int | None, bool]] = []  # (instance id, created in this step)
+        phase = ["engine"]  # or the after-step hook running, for the incident message
+        try:
+            with self._transaction(outer, step=True) as session, \
+                    fx.collecting() as collected, session.no_autoflush:
+                instance, workflow, register = self._target(session, target, resume_incident)
+                located.append((instance.id, register is not None))
+                act(session, instance, workflow)
+                workflow.do_engine_steps(will_complete_task=_EngineGuard())
+                if register is not None:  # a new instance: inserted now, after its scripts
+                    register(session, instance)
+                    located[0] = (instance.id, True)
+                if resume_incident:
+                    self._resolve(session, instance, resume_incident, retried_by)
+                save_workflow(session, instance, workflow, user_id)
+                session.flush()  # hooks query rows added in this step (e.g. a new dossier)
+                context = StepContext(session, instance, workflow, list(collected), user_id)
+                for hook in self.after_step_hooks:
+                    phase[0] = getattr(hook, "__name__", repr(hook))
+                    hook(context)
+                phase[0] = "enregistrement"
+            return instance.id
+        except StaleDataError as err:
+            raise Conflict("Le dossier a été modifié en même temps par quelqu'un d'autre. "
+                           "Rechargez la page : rien n'a été enregistré deux fois.") from err
+        except (RuntimeServiceError, KeyboardInterrupt, OperationalError):
+            raise  # refusals for the caller; the process stopping; the database unreachable
+        except BaseException as err:  # scripts, engine, hooks: an incident of this instance
+            if not located:
+                raise
+            if located[0][1]:  # start() records it on a saved instance
+                raise CreationFailed(err, phase[0]) from as_exception(err)
+            incident_id = self._record_incident(located[0][0], err, pending, user_id, outer,
+                                                phase=phase[0])
+            raise IncidentRaised(incident_id, INCIDENT_TEXT) from as_exception(err)
+
+    def _target(self, session, target, resume_incident):
+        """(instance, workflow, register): `register(session, instance)` inserts a new
+        instance (None for an existing one)."""
+        if isinstance(target, int):
+            instance = self._instance(session, target)
+        else:
+            found = target(session)
+            if isinstance(found, tuple):  # a new instance with its fresh workflow
+                return found
+            instance = found
+        expected = "incident" if resume_incident else "running"
+        if instance.status != expected:
+            raise Conflict(_status_message(instance.status))
+        workflow = load_workflow(instance, self._specs(session, instance.process_version),
+                                 self.script_engine)
+        return instance, workflow, None
+
+    def _resolve(self, session, instance, incident_id, user_id) -> None:
+        incident = session.get(Incident, incident_id)
+        incident.resolved_at, incident.resolved_by_id = clock.now(), user_id
+        instance.status = "running"
+        self._audit(session, "incident_retried", instance.id, user_id, incident.element_id)
+
+    def _record_incident(self, instance_id, err, pending, user_id, outer=None,
+                         phase: str = "engine") -> int:
+        task_spec = getattr(err, "task_spec", None)
+        element = getattr(task_spec, "bpmn_id", "") or ""
+        with self._transaction(outer) as session:
+            instance = self._instance(session, instance_id)
+            instance.status = "incident"  # out of the running set: no timer retries it
+            incident = Incident(instance_id=instance_id, element_id=element,
+                                message=incident_message(err, phase)[:2000],
+                                trace=traceback.format_exc()[-8000:],
+                                pending=pending, created_at=clock.now())
+            session.add(incident)
+            session.flush()
+            self._audit(session, "incident_recorded", instance_id, user_id, element,
+                        {"message": incident_message(err, phase)[:500],
+                         "incident_id": incident.id})
+            return incident.id
+
+    def _audit(self, session, action, instance_id=None, user_id=None, element_id="",
+               details=None) -> None:
+        session.add(AuditLog(at=clock.now(), user_id=user_id, action=action,
+                             instance_id=instance_id, element_id=element_id or "",
+                             details=details or {}))
+
+
+# A step that keeps completing automatic tasks (a call activity calling its own process,
+# deployed before cycles were refused, or a loop without a user task) stops with an incident.
+MAX_ENGINE_TASKS_PER_STEP = 20_000
+MAX_CALL_DEPTH = 50
+MAX_ENGINE_SECONDS = 60.0
+
+
+class _EngineGuard:
+    """`will_complete_task` callback of `do_engine_steps` bounding one step's engine run."""
+
+    def __init__(self):
+        self.count, self.started = 0, time.monotonic()
+
+    def __call__(self, task) -> None:
+        self.count += 1
+        depth = _call_depth(task.workflow)
+        if depth > MAX_CALL_DEPTH or self.count >= MAX_ENGINE_TASKS_PER_STEP or (
+                self.count % 100 == 0 and
+                time.monotonic() - self.started > MAX_ENGINE_SECONDS):
+            raise WorkflowTaskException(
+                f"L'étape ne s'arrête pas ({self.count} tâches automatiques, sous-processus "
+                f"imbriqués sur {depth} niveaux) : boucle sans tâche utilisateur ou activité "
+                "d'appel récursive", task=task)
+
+
+def _call_depth(workflow) -> int:
+    depth = 0
+    while depth <= MAX_CALL_DEPTH and getattr(workflow, "parent_workflow", None) is not None:
+        workflow, depth = workflow.parent_workflow, depth + 1
+    return depth
+
+
+def _status_message(status: str) -> str:
+    return {
+        "suspended": "Ce dossier est suspendu par un superviseur.",
+        "incident": "Ce dossier est bloqué par un incident en cours de traitement.",
+        "completed": "Ce dossier est clos.",
+        "terminated": "Ce dossier a été arrêté.",
+    }.get(status, f"Action impossible : statut « {status} ».")
