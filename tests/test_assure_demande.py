@@ -128,7 +128,7 @@ def test_a_valid_agdref_is_kept_and_ignored_once_the_nationality_changes(client,
 
 
 def test_forged_fields_are_ignored(client, session_factory):
-    from app.web.assure_outils import instance_data  # noqa: F401 - import check only
+    from app.web.assure.outils import instance_data  # noqa: F401 - import check only
 
     numero = start_request(client)
     response = submit_step(client, numero, {**COORDONNEES, "pirate": "x",

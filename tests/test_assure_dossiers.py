@@ -99,7 +99,8 @@ def test_other_assure_tasks_of_the_dossier_open_the_generic_form(client, session
     """An assuré task added by the back office (not one of the request's steps) is listed on
     the dossier page and rendered from its JSON Schema form; a page registered for its kind of
     screen (its `ecran` property in the diagram) takes it over."""
-    from app.web import assure, assure_pages
+    from app.web.assure import pages as assure_pages
+    from app.web.assure import routes as assure_routes
 
     dossier = dossier_of(session_factory, submitted)
     with session_factory() as session, session.begin():
@@ -115,7 +116,7 @@ def test_other_assure_tasks_of_the_dossier_open_the_generic_form(client, session
     assert f"/assure/taches/{row.id}" in text
     assert client.get(f"/assure/taches/{row.id}").status_code == 200  # generic, no form
     # This task has no spec in the diagram: it says here that its screen is a `reponse`.
-    monkeypatch.setattr(assure, "ecran_kind", lambda task: "reponse" if task.id == row.id
+    monkeypatch.setattr(assure_routes, "ecran_kind", lambda task: "reponse" if task.id == row.id
                         else None)
     monkeypatch.setitem(assure_pages.TASK_PAGES, "reponse", "assure.messagerie")
     response = client.get(f"/assure/taches/{row.id}")
@@ -124,7 +125,7 @@ def test_other_assure_tasks_of_the_dossier_open_the_generic_form(client, session
 
 
 def test_dossier_actions_from_the_back_office_are_shown(client, submitted):
-    from app.web import assure_pages
+    from app.web.assure import pages as assure_pages
 
     def contester(dossier):
         return [("Contester la décision", f"/assure/recours/{dossier.numero}")]

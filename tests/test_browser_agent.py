@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.engine.clock import clock
 from app.models import Document, Dossier, User
-from app.web.agent_dossiers import ouvrir_instruction
+from app.web.agent.dossiers import ouvrir_instruction
 
 from .browser import axe_violations, browser_login, shot
 from .test_instruction_outils import AVIS, DEMANDE

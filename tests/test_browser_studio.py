@@ -270,7 +270,7 @@ DECISION = """<?xml version="1.0" encoding="UTF-8"?>
 
 def add_richer_files(folders):
     """A draft with lanes, a letter, a timer and a message; and one calling a DMN table."""
-    from app.web.studio_templates import new_file
+    from app.web.studio.starters import new_file
 
     from .test_studio_sandbox import ESSAI
 

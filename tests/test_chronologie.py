@@ -71,7 +71,7 @@ def agent_page(client, session_factory, iid, who="agent.cramif"):
 
 
 def jour(moment=None) -> str:
-    from app.web.filters import date_fr
+    from app.web.shared.filters import date_fr
 
     return date_fr(moment or clock.now())
 

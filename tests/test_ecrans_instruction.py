@@ -24,9 +24,9 @@ from app.engine import screens
 from app.engine.clock import clock
 from app.engine.timers import fire_due_timers
 from app.models import Dossier, HumanTask
-from app.web.agent_conditions import preparer_verification
-from app.web.agent_dossiers import ouvrir_instruction
-from app.web.agent_panneaux import PANNEAUX
+from app.web.agent.conditions import preparer_verification
+from app.web.agent.dossiers import ouvrir_instruction
+from app.web.agent.panneaux import PANNEAUX
 
 from .conftest import ROOT, deploy_folder, html, login
 from .test_instruction_outils import AVIS, DEMANDE, deadline_moment, dossier, move_clock_to
@@ -425,7 +425,7 @@ def test_une_propriete_d_ecran_inconnue_est_refusee_au_deploiement(dossiers, tas
 
 def test_les_pages_de_l_assure_sont_des_types_d_ecran_connus():
     """The assuré's special pages are found by the `ecran` of the task, not by its id."""
-    from app.web import assure_pages
+    from app.web.assure import pages as assure_pages
 
     assert set(assure_pages.TASK_PAGES) == {screens.PIECES, screens.CONTESTATION}
     assert set(assure_pages.TASK_PAGES) <= set(screens.PAGE_KINDS)

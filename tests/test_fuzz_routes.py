@@ -30,7 +30,7 @@ from werkzeug.routing import IntegerConverter
 from app.engine.clock import clock
 from app.engine.errors import IncidentRaised
 from app.models import Document, HumanTask, Incident, Message, ProcessInstance
-from app.web.security import ACCESS_ATTR, ANY_USER, PUBLIC
+from app.web.shared.security import ACCESS_ATTR, ANY_USER, PUBLIC
 
 from .assure_aide import fill_until_recap, start_request, submit_recap, submitted_request
 from .conftest import FIXTURES, ROOT, deploy_folder, login

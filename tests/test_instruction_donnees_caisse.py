@@ -11,7 +11,7 @@ from app.engine.clock import clock
 from app.models import DonneesCaisse, User
 from app.seed import seed_demo_accounts
 from app.seed_caisse import date_arret
-from app.web.agent_conditions import conditions_calculees
+from app.web.agent.conditions import conditions_calculees
 
 
 def _calcul(session_factory, who: str) -> tuple[dict, DonneesCaisse, User]:

@@ -16,8 +16,8 @@ from app.engine.clock import clock
 from app.engine.dossier_hooks import apply_dossier_effects
 from app.engine.runtime import Runtime
 from app.models import Dossier, HumanTask, Message, ProcessInstance
-from app.web.agent_conditions import preparer_verification
-from app.web.agent_dossiers import ouvrir_instruction
+from app.web.agent.conditions import preparer_verification
+from app.web.agent.dossiers import ouvrir_instruction
 
 from .conftest import ROOT, deploy_folder, validate_form
 

@@ -5,7 +5,7 @@ import pytest
 from werkzeug.routing import IntegerConverter
 
 from app.models import ROLES
-from app.web.security import ACCESS_ATTR, ANY_USER, PUBLIC
+from app.web.shared.security import ACCESS_ATTR, ANY_USER, PUBLIC
 
 from .conftest import login
 

@@ -3,7 +3,7 @@ platform executes (BPMN), on rules (DMN) and on fields (forms)."""
 from __future__ import annotations
 
 from app.engine.diff import diff_file
-from app.web.studio_templates import new_file
+from app.web.studio.starters import new_file
 
 from .conftest import FIXTURES
 

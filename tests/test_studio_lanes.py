@@ -11,7 +11,7 @@ from lxml import etree
 from sqlalchemy import select
 
 from app.models import AuditLog
-from app.web.studio_lanes import LaneEditError, lanes_of, set_lane_roles
+from app.web.studio.lanes import LaneEditError, lanes_of, set_lane_roles
 
 from .conftest import deploy_folder, login
 

@@ -16,9 +16,9 @@ from app.engine.runtime import Runtime
 
 from .auth import bp as auth_bp
 from .auth import login_manager
-from .params import MAX_ID
-from .security import check_access, public, refuse_nul_bytes
-from .services import Services, close_db
+from .shared.params import MAX_ID
+from .shared.security import check_access, public, refuse_nul_bytes
+from .shared.services import Services, close_db
 
 csrf = CSRFProtect()
 
@@ -108,7 +108,7 @@ def _register(app: Flask) -> None:
     app.add_url_rule("/vendor/<package>/<path:filename>", "vendor", vendor)
     _error_pages(app)
 
-    from .filters import register_filters
+    from .shared.filters import register_filters
 
     register_filters(app)
 

@@ -2,8 +2,8 @@
 from .agent import bp as agent_bp
 from .api import bp as api_bp
 from .assure import bp as assure_bp
-from .assure_pieces import bp as assure_pieces_bp
-from .assure_recours import bp as assure_recours_bp
+from .assure import pieces_bp as assure_pieces_bp
+from .assure import recours_bp as assure_recours_bp
 from .studio import bp as studio_bp
 from .supervision import bp as supervision_bp
 

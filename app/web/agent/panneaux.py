@@ -33,8 +33,8 @@ from app.engine.specs import task_property
 from app.forms import render_readonly
 from app.models import AuditLog, Caisse, Dossier
 
-from .agent_conditions import jj_mm_aaaa, preparer_verification
-from .services import services
+from ..shared.services import services
+from .conditions import jj_mm_aaaa, preparer_verification
 
 STATUTS = {
     "brouillon": "Brouillon", "recue": "Reçue", "instruction": "En instruction",
@@ -187,7 +187,7 @@ PANNEAUX: dict[str, Callable[..., Panel]] = {
     screens.PANNEAU_COMMISSION: _commission,
 }
 assert set(PANNEAUX) == set(screens.PANEL_KINDS)
-# The panel whose form holds the médecin-conseil's exam (secret médical: agent_taches).
+# The panel whose form holds the médecin-conseil's exam (secret médical: taches.py).
 PANNEAU_EXAMEN = screens.PANNEAU_EXAMEN
 
 

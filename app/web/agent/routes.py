@@ -1,13 +1,13 @@
 """Back office: the inbox of agents and médecins-conseils, claim / release, reassignment by a
-superviseur. Task pages, dossier pages and the paper S4150 form are in agent_*.py modules
-registered on the same blueprint (imported at the bottom)."""
+superviseur. Task pages and dossier pages (`taches`) and the paper S4150 form
+(`s4150`) are the other modules of this package, on the same blueprint."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -16,11 +16,10 @@ from app.engine.clock import PARIS, clock
 from app.engine.runtime import may_act
 from app.models import Dossier, HumanTask, ProcessInstance, User
 
-from .inbox import visible_tasks
-from .security import roles
-from .services import db, services
-
-bp = Blueprint("agent", __name__, url_prefix="/agent")
+from ..shared.inbox import visible_tasks
+from ..shared.security import roles
+from ..shared.services import db, services
+from .blueprint import bp
 
 STAFF_ROLES = ("agent", "medecin_conseil")
 # A row id typed in a form: ASCII digits, small enough for any database integer.
@@ -202,5 +201,3 @@ def agent_dernier_jour(due_at: datetime | None) -> str:
 @bp.app_template_filter("agent_taux")
 def agent_taux(value) -> str:
     return taux(value) if value not in (None, "") else "—"
-
-from . import agent_s4150, agent_taches  # noqa: F401 - routes of this blueprint

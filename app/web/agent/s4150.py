@@ -25,10 +25,10 @@ from app.engine.clock import clock
 from app.forms import read_submission, render_form
 from app.models import AuditLog, User
 
-from .agent import bp
-from .agent_dossiers import ouvrir_instruction
-from .security import roles
-from .services import db, services
+from ..shared.security import roles
+from ..shared.services import db, services
+from .blueprint import bp
+from .dossiers import ouvrir_instruction
 
 FORM = "s4150_saisie.json"
 

@@ -22,12 +22,13 @@ from app.engine.errors import Conflict
 from app.forms import parse_submission, render_form, validate
 from app.models import AuditLog, Caisse, Document, Dossier, HumanTask, Message, User
 
-from . import agent_dossiers
-from . import agent_panneaux as panneaux
-from .agent import IDENTIFIANT, STAFF_ROLES, bp, claimed_or_free, staff_may_see, task_or_403
-from .agent_dossiers import documents_du_dossier, dossier_de_tache, dossier_par_numero
-from .security import roles
-from .services import db, services
+from ..shared import tasks as shared_tasks
+from ..shared.security import roles
+from ..shared.services import db, services
+from . import panneaux
+from .blueprint import bp
+from .dossiers import documents_du_dossier, dossier_de_tache, dossier_par_numero
+from .routes import IDENTIFIANT, STAFF_ROLES, claimed_or_free, staff_may_see, task_or_403
 
 MEDICAL_FIELDS = (("date_examen", "Date de l'examen"), ("capacite_reduite",
                   "Capacité réduite d'au moins deux tiers"), ("categorie", "Catégorie"),
@@ -38,11 +39,11 @@ MEDICAL_FIELDS = (("date_examen", "Date de l'examen"), ("capacite_reduite",
 
 
 def workflow_of(session, instance):
-    return agent_dossiers.workflow_of(session, services().runtime, instance)
+    return shared_tasks.workflow_of(session, services().runtime, instance)
 
 
 def task_data(session, row: HumanTask) -> dict:
-    return agent_dossiers.task_data(session, services().runtime, row)
+    return shared_tasks.task_data(session, services().runtime, row)
 
 
 def last_data(session, dossier: Dossier) -> dict:
@@ -124,7 +125,7 @@ def tache(task_id: int):
     if row.status != "open":
         flash("Cette tâche a déjà été traitée.", "info")
         return redirect(url_for("agent.dossier", numero=dossier.numero))
-    task_spec, data = agent_dossiers.task_spec_and_data(session, services().runtime, row)
+    task_spec, data = shared_tasks.task_spec_and_data(session, services().runtime, row)
     panel = panneaux.panel_for(task_spec, dossier, data, session)
     runtime = services().runtime
     schema = runtime.form_schema(session, row.instance.process_version, row.form) \

@@ -1,18 +1,18 @@
 """JSON endpoints over the runtime service (the browser pages use the same calls)."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.engine.errors import FormInvalid, RuntimeServiceError
 from app.models import HumanTask
 
-from .inbox import visible_tasks
-from .security import roles
-from .services import db, services
+from ..shared.inbox import visible_tasks
+from ..shared.security import roles
+from ..shared.services import db, services
+from .blueprint import bp
 
-bp = Blueprint("api", __name__, url_prefix="/api")
 WORKERS = ("assure", "agent", "medecin_conseil")
 
 

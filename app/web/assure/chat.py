@@ -18,10 +18,11 @@ from app.forms import parse_submission, validate
 from app.forms.schema_walk import fields, html_value, options
 from app.models import HumanTask, ProcessInstance
 
-from .assure import _int, bp
-from .assure_outils import TRIAGE, instance_data, my_instance
-from .security import roles
-from .services import db, services
+from ..shared.security import roles
+from ..shared.services import db, services
+from .blueprint import bp
+from .outils import TRIAGE, instance_data, my_instance
+from .routes import _int
 
 # Where the links written by the diagram (`"lien"` of a bot message) lead.
 LIENS = {

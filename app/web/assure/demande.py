@@ -14,7 +14,6 @@ or a replayed POST finds the version moved on and gets « Votre demande a déjà
 """
 from __future__ import annotations
 
-import copy
 import re
 from fractions import Fraction
 
@@ -31,13 +30,15 @@ from app.engine import screens
 from app.engine.clock import clock
 from app.engine.errors import Conflict, FormInvalid
 from app.forms import parse_submission, read_submission, render_form, validate
-from app.forms.schema_walk import kind_of, properties_in_order
 from app.models import AuditLog, Caisse, Document, Dossier, HumanTask, User
 
-from .assure import _int, bp
-from .assure_outils import (
+from ..shared.security import roles
+from ..shared.services import db, services
+from .blueprint import bp
+from .outils import (
     DEMANDE,
     caisse_pour,
+    deep_merge,
     draft_of,
     ensure_caisse,
     identite,
@@ -45,12 +46,11 @@ from .assure_outils import (
     masked_email,
     my_dossier,
     parcours_demande,
-    submitted_data,
+    schema_defaults,
     task_values,
 )
-from .assure_recap import recap_field, recapitulatif_pdf, sections
-from .security import roles
-from .services import db, services
+from .recap import recap_field, sections
+from .routes import _int
 
 ENCART = re.compile(r"^[a-z][a-z0-9_]{0,60}$")  # an information box's template name
 
@@ -372,72 +372,3 @@ def _forget(document: Document) -> None:
 
 def _already_sent(dossier: Dossier):
     return render_template("assure/deja_envoyee.html", dossier=dossier), 409
-
-
-@bp.post("/demande/<numero>/retour")
-@roles("assure")
-def demande_retour(numero: str):
-    """« Retour »: back to the previous step; what was typed on this page is not kept."""
-    dossier = my_dossier(numero)
-    row = _step_row(dossier)
-    ecran = parcours_demande(dossier.instance).ecran(row.element_id) if row else None
-    if ecran is None or not ecran.message_retour or _int(request.args.get("tache")) != row.id:
-        flash("Cette étape a déjà été quittée : voici où en est votre demande.", "info")
-        return redirect(url_for(".demande_etape", numero=numero), 303)
-    try:
-        services().runtime.send_message(dossier.numero, ecran.message_retour,
-                                        user_id=current_user.id)
-    except Conflict:
-        pass  # a second click: the first one already went back
-    return redirect(url_for(".demande_etape", numero=numero), 303)
-
-
-# ----- leaving the request to change the account's address --------------------------------------
-@bp.get("/demande/<numero>/modifier-informations")
-@roles("assure")
-def demande_modifier_informations(numero: str):
-    dossier = my_dossier(numero)
-    return render_template("assure/modifier_informations.html", dossier=dossier)
-
-
-# ----- PDF of the récapitulatif -------------------------------------------------------------
-@bp.get("/dossiers/<numero>/recapitulatif.pdf")
-@roles("assure")
-def demande_recapitulatif_pdf(numero: str):
-    import io
-
-    from flask import send_file
-
-    dossier = my_dossier(numero)
-    data = submitted_data(dossier) if dossier.date_reception else None
-    if not data:
-        abort(404)
-    response = send_file(io.BytesIO(recapitulatif_pdf(dossier, data)),
-                         mimetype="application/pdf", as_attachment=True,
-                         download_name=f"recapitulatif_{dossier.numero}.pdf")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-# ----- helpers ------------------------------------------------------------------------------
-def schema_defaults(root: dict, obj: dict) -> dict:
-    """Initial answers from the schema's `default`s (« Non » preselected for Oui/Non)."""
-    out: dict = {}
-    for key, prop in properties_in_order(root, obj):
-        if "default" in prop:
-            out[key] = copy.deepcopy(prop["default"])
-        elif kind_of(root, prop) == "object":
-            sub = schema_defaults(root, prop)
-            if sub:
-                out[key] = sub
-    return out
-
-
-def deep_merge(base: dict, over: dict) -> dict:
-    out = copy.deepcopy(base)
-    for key, value in (over or {}).items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out

@@ -6,6 +6,7 @@ assuré that a number exists if it is not theirs.
 """
 from __future__ import annotations
 
+import copy
 import re
 from uuid import UUID
 
@@ -19,9 +20,10 @@ from app.domain import caisse_competente
 from app.engine import screens
 from app.engine.clock import clock
 from app.engine.specs import task_property
+from app.forms.schema_walk import kind_of, properties_in_order
 from app.models import Caisse, Document, Dossier, HumanTask, Message, ProcessInstance, User
 
-from .services import db, services
+from ..shared.services import db, services
 
 DEMANDE = "demande_pension_invalidite"
 TRIAGE = "triage_amelibot"
@@ -211,3 +213,26 @@ def ensure_caisse(session, code: str) -> None:
 
 def now():
     return clock.now()
+
+
+def schema_defaults(root: dict, obj: dict) -> dict:
+    """Initial answers from the schema's `default`s (« Non » preselected for Oui/Non)."""
+    out: dict = {}
+    for key, prop in properties_in_order(root, obj):
+        if "default" in prop:
+            out[key] = copy.deepcopy(prop["default"])
+        elif kind_of(root, prop) == "object":
+            sub = schema_defaults(root, prop)
+            if sub:
+                out[key] = sub
+    return out
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in (over or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out

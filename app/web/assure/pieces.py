@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -23,13 +23,13 @@ from app.engine.clock import clock
 from app.engine.errors import Conflict
 from app.models import AuditLog, Document, Dossier, HumanTask
 
-from . import assure_pages
-from .agent_dossiers import task_data
-from .assure_outils import ecran_kind
-from .security import roles
-from .services import db, services
+from ..shared.security import roles
+from ..shared.services import db, services
+from ..shared.tasks import task_data
+from . import pages as assure_pages
+from .blueprint import pieces_bp as bp
+from .outils import ecran_kind
 
-bp = Blueprint("assure_pieces", __name__, url_prefix="/assure/pieces")
 ECRAN = screens.PIECES  # the `ecran` property of the task in the diagram
 KIND = "piece_justificative"
 MAX_DOCUMENTS = 10

@@ -18,8 +18,8 @@ from app.forms.dates import display_date
 from app.forms.schema_walk import condition_holds, fields, item_schema, option_label
 from app.models import Dossier, ProcessVersion
 
-from .assure_outils import GROUPE_DEMANDE, ecrans_of_version
-from .services import db, services
+from ..shared.services import db, services
+from .outils import GROUPE_DEMANDE, ecrans_of_version
 
 CHOICE_KINDS = ("radios", "select", "ouinon", "checkbox")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
@@ -22,14 +22,14 @@ from app.engine.errors import Conflict
 from app.forms import parse_submission, render_form, validate
 from app.models import Dossier, HumanTask
 
-from . import assure_pages
-from .agent_dossiers import task_data
-from .assure_outils import ecran_kind
-from .assure_pieces import _due_timers_first, dossier_of, my_task
-from .security import roles
-from .services import db, services
+from ..shared.security import roles
+from ..shared.services import db, services
+from ..shared.tasks import task_data
+from . import pages as assure_pages
+from .blueprint import recours_bp as bp
+from .outils import ecran_kind
+from .pieces import _due_timers_first, dossier_of, my_task
 
-bp = Blueprint("assure_recours", __name__, url_prefix="/assure/recours")
 ECRAN = screens.CONTESTATION  # the `ecran` property of the task in the diagram
 CONTESTABLES = ("refus", "rejet_implicite")
 

@@ -1,7 +1,7 @@
 """Pages of the assuré: home, dossiers, tasks, messagerie, documents, personal information.
 
-The request itself lives in `assure_demande.py` and ameliBot in `assure_chat.py`; both add
-their routes to this blueprint. Every write goes through the runtime (one transaction per
+The request itself lives in `demande.py` (and `demande_extras.py`) and ameliBot in `chat.py`;
+they add their routes to this blueprint. Every write goes through the runtime (one transaction per
 action) or, for the account and the messagerie, a short transaction with its audit row.
 """
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 
 from flask import (
-    Blueprint,
     abort,
     flash,
     redirect,
@@ -30,8 +29,13 @@ from app.forms import parse_submission, read_submission, render_form, validate
 from app.forms.dates import display_date
 from app.models import AuditLog, Dossier, HumanTask, Message, ProcessInstance, User
 
-from . import assure_pages
-from .assure_outils import (
+from ..shared.inbox import visible_tasks
+from ..shared.params import parse_id
+from ..shared.security import roles
+from ..shared.services import db, services
+from . import pages as assure_pages
+from .blueprint import bp
+from .outils import (
     DEMANDE,
     TRIAGE,
     caisse_pour,
@@ -49,12 +53,6 @@ from .assure_outils import (
     task_values,
     unread_count,
 )
-from .inbox import visible_tasks
-from .params import parse_id
-from .security import roles
-from .services import db, services
-
-bp = Blueprint("assure", __name__, url_prefix="/assure")
 
 STATUT_LIBELLES = {
     "brouillon": "Demande en cours de saisie (non envoyée)",
@@ -334,5 +332,3 @@ def _save_informations(user_id: int, clean: dict, caisse: str) -> None:
             draft.updated_at = now
             instance.caisse_code = caisse
 
-
-from . import assure_chat, assure_demande  # noqa: F401 - they add routes to `bp`

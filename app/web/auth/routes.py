@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import LoginManager, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
@@ -11,10 +11,10 @@ from werkzeug.security import check_password_hash
 from app.engine.clock import clock
 from app.models import AuditLog, User
 
-from .security import any_user, public
-from .services import db
+from ..shared.security import any_user, public
+from ..shared.services import db
+from .blueprint import bp
 
-bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Connectez-vous pour accéder à cette page."

@@ -18,6 +18,8 @@ from app.engine.sandbox import version_sources
 from app.engine.specs import form_of, role_of_task
 
 RANK = {"done": 1, "waiting": 2, "active": 3}
+STATUS_LABELS = {"running": "en cours", "suspended": "suspendue", "incident": "incident",
+                 "completed": "terminée", "terminated": "arrêtée"}
 WAITING_STATES = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
 # French labels of the audit actions shown in an instance's history.

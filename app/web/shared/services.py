@@ -4,9 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, g
+from flask_login import current_user
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.engine.clock import clock
 from app.engine.runtime import Runtime
+from app.models import AuditLog
 
 
 @dataclass
@@ -34,3 +37,10 @@ def close_db(_exc=None) -> None:
     session = g.pop("db", None)
     if session is not None:
         session.close()
+
+
+def audit(action: str, details: dict) -> None:
+    """An audit-log line by the signed-in user (its own transaction)."""
+    with services().session_factory() as session, session.begin():
+        session.add(AuditLog(at=clock.now(), user_id=current_user.id, action=action,
+                             details=details))

@@ -17,11 +17,11 @@ from app.cli import deploy_folders
 from app.engine.diff import all_role_changes, kind_of
 from app.engine.specs import LANE_ROLES, DeployRefused
 
-from .security import roles
-from .studio import bp, file_or_404, folder_names
-from .studio_files import (
+from ..shared.security import roles
+from ..shared.services import audit
+from .blueprint import bp
+from .files import (
     BadFile,
-    audit,
     check_sources,
     current_sources,
     draft_errors,
@@ -31,6 +31,7 @@ from .studio_files import (
     save_files,
     with_draft,
 )
+from .routes import file_or_404, folder_names
 
 ROLE_LABELS = {"assure": "assuré", "agent": "agent", "medecin_conseil": "médecin-conseil",
                "analyste": "analyste", "superviseur": "superviseur"}
@@ -40,7 +41,7 @@ ROLE_LABELS = {"assure": "assuré", "agent": "agent", "medecin_conseil": "médec
 @roles("analyste")
 def bpmn_editor(filename: str):
     text = file_or_404(filename, "bpmn")
-    from .studio_lanes import ROLE_LABELS as PLATFORM_ROLES
+    from .lanes import ROLE_LABELS as PLATFORM_ROLES
 
     return render_template("studio/bpmn_editor.html", filename=filename, config=_config(
         filename, text, forms=folder_names("FORMS_DIR", "*.json"),
@@ -78,7 +79,7 @@ def _config(filename: str, text: str, **extra) -> dict:
 
 
 def _decision_ids() -> list[str]:
-    from .studio import _top_ids
+    from .routes import _top_ids
 
     return sorted({i for name, text in current_sources().dmn.items()
                    for i in _top_ids("dmn", text)})

@@ -19,17 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from flask_login import current_user
 from lxml import etree
 from sqlalchemy import select
 
-from app.engine.clock import clock
 from app.engine.deploy import read_folders
 from app.engine.diff import diff_file, kind_of
 from app.engine.specs import DeployError, DeployRefused, Sources, parse_sources
-from app.models import AuditLog, DeployedFile
+from app.models import DeployedFile
 
-from .services import db, services
+from ..shared.services import audit, db
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,80}\.(bpmn|dmn|json)$")
 MAX_FILE = 2 * 1024 * 1024
@@ -241,12 +239,6 @@ def save_files(files: dict[str, str], action: str = "studio_enregistrement",
     write_files(files)
     audit(action, {"fichiers": hashes, **(details or {})})
     return []
-
-
-def audit(action: str, details: dict) -> None:
-    with services().session_factory() as session, session.begin():
-        session.add(AuditLog(at=clock.now(), user_id=current_user.id, action=action,
-                             details=details))
 
 
 def deployed_content(filename: str) -> str | None:

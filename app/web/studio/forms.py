@@ -17,10 +17,11 @@ from markupsafe import Markup
 from app.engine.clock import clock
 from app.forms import parse_submission, render_form, schema_problems, validate
 
-from .security import roles
-from .studio import bp, file_or_404
-from .studio_editor import save
-from .studio_files import BadFile
+from ..shared.security import roles
+from .blueprint import bp
+from .editor import save
+from .files import BadFile
+from .routes import file_or_404
 
 
 def preview(text: str, values: dict | None = None, errors: dict | None = None,

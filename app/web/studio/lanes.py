@@ -25,9 +25,10 @@ from lxml import etree
 
 from app.engine.specs import lane_role
 
-from .security import roles
-from .studio import bp, file_or_404
-from .studio_files import BadFile, draft_errors, save_files, xml_parser
+from ..shared.security import roles
+from .blueprint import bp
+from .files import BadFile, draft_errors, save_files, xml_parser
+from .routes import file_or_404
 
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"

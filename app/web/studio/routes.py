@@ -1,27 +1,27 @@
 """The analysts' studio: processes, decision tables and forms, edited in the browser.
 
-Routes are split by job: this module (list, new file, export/import), `studio_editor`
-(BPMN/DMN editors, save, validate, deploy), `studio_forms` (form editor and preview),
-`studio_sandbox` (test runs of a draft). Every route is for the analyste role.
+Routes are split by job: this module (list, new file, export/import), `editor`
+(BPMN/DMN editors, save, validate, deploy), `forms` (form editor and preview), `lanes`
+(lanes and their roles), `sandbox` (test runs of a draft). Every route is for the analyste role.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from lxml import etree
 from sqlalchemy import func, select
 
 from app.engine.diff import kind_of
 from app.models import DeployedFile, ProcessInstance, ProcessVersion, SandboxRun
 
-from .security import roles
-from .services import db
-from .studio_files import (
+from ..shared.security import roles
+from ..shared.services import audit, db
+from .blueprint import bp
+from .files import (
     MAX_FILE,
     BadFile,
-    audit,
     current_sources,
     draft_names,
     drop_draft,
@@ -33,9 +33,8 @@ from .studio_files import (
     safe_name,
     save_files,
 )
-from .studio_templates import new_file
+from .starters import new_file
 
-bp = Blueprint("studio", __name__, url_prefix="/studio")
 LIVE = ("running", "suspended", "incident")
 EDITOR = {"bpmn": "studio.bpmn_editor", "dmn": "studio.dmn_editor", "form": "studio.form_editor"}
 
@@ -239,7 +238,7 @@ def drop(filename: str):
 
 def file_or_404(filename: str, kind: str) -> str:
     """The text the analyst works on: the file's draft if it has one, else the saved file."""
-    from .studio_files import current_text
+    from .files import current_text
 
     try:
         if kind_of(filename) != kind:
@@ -256,7 +255,3 @@ def folder_names(folder_key: str, pattern: str) -> list[str]:
     from flask import current_app
 
     return sorted(p.name for p in Path(current_app.config[folder_key]).glob(pattern))
-
-
-# Route modules register on `bp` (imported last so `bp` exists).
-from . import studio_editor, studio_forms, studio_lanes, studio_sandbox  # noqa: F401

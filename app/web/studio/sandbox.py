@@ -16,13 +16,9 @@ from app.engine.specs import DeployRefused
 from app.forms import read_submission, render_form
 from app.models import AuditLog, HumanTask, Incident, User
 
-from .security import roles
-from .services import db, services
-from .studio import bp
-from .studio_files import BadFile, current_sources, errors_json, with_draft
-from .supervision import STATUS_LABELS
-from .supervision_diagram import (
+from ..shared.diagram import (
     ACTION_LABELS,
+    STATUS_LABELS,
     current_data,
     diagram_xml,
     element_states,
@@ -30,6 +26,10 @@ from .supervision_diagram import (
     waiting_messages,
     waiting_timers,
 )
+from ..shared.security import roles
+from ..shared.services import db, services
+from .blueprint import bp
+from .files import BadFile, current_sources, errors_json, with_draft
 
 CLOCK_STEPS = {"1h": timedelta(hours=1), "1j": timedelta(days=1), "7j": timedelta(days=7),
                "15j": timedelta(days=15), "1m": timedelta(days=31), "2m": timedelta(days=62)}
@@ -72,7 +72,7 @@ def start_test_run_view():
 
 
 def _first_process(sources, filename: str) -> str:
-    from .studio import _top_ids
+    from .routes import _top_ids
 
     kind, text = sources.all_files().get(filename, ("", ""))
     ids = _top_ids(kind, text) if kind == "bpmn" else []

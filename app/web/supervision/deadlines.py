@@ -14,10 +14,10 @@ from app.engine.clock import PARIS, clock
 from app.engine.timers import fire_due_timers
 from app.models import Dossier
 
-from .security import roles
-from .services import db, services
-from .studio_files import audit
-from .supervision import bp, deadlines_at_risk_query, risk_days
+from ..shared.security import roles
+from ..shared.services import audit, db, services
+from .blueprint import bp
+from .routes import deadlines_at_risk_query, risk_days
 
 CLOCK_STEPS = {"1h": ("+1 heure", timedelta(hours=1)), "1j": ("+1 jour", timedelta(days=1)),
                "7j": ("+7 jours", timedelta(days=7)), "15j": ("+15 jours", timedelta(days=15))}

@@ -13,12 +13,9 @@ from app.engine.errors import FormInvalid, IncidentRaised, RuntimeServiceError
 from app.engine.sandbox import version_sources
 from app.models import AuditLog, Dossier, HumanTask, Incident, ProcessInstance, User
 
-from .params import parse_id
-from .security import roles
-from .services import db, services
-from .supervision import STATUS_LABELS, bp
-from .supervision_diagram import (
+from ..shared.diagram import (
     ACTION_LABELS,
+    STATUS_LABELS,
     current_data,
     diagram_xml,
     element_states,
@@ -28,6 +25,10 @@ from .supervision_diagram import (
     waiting_messages,
     waiting_timers,
 )
+from ..shared.params import parse_id
+from ..shared.security import roles
+from ..shared.services import db, services
+from .blueprint import bp
 
 
 def _instance_or_404(instance_id: int) -> ProcessInstance:

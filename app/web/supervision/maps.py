@@ -12,11 +12,12 @@ from app.engine.errors import NotFound
 from app.engine.migration import check_instances, migrate_instances
 from app.models import ProcessInstance, ProcessVersion
 
-from .params import parse_id
-from .security import roles
-from .services import db, services
-from .supervision import LIVE, bp
-from .supervision_diagram import diagram_xml, waiting_counts
+from ..shared.diagram import diagram_xml, waiting_counts
+from ..shared.params import parse_id
+from ..shared.security import roles
+from ..shared.services import db, services
+from .blueprint import bp
+from .routes import LIVE
 
 MAX_MIGRATION = 500
 

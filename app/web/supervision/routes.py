@@ -1,15 +1,15 @@
 """Supervision of running dossiers: dashboard and the instance list with its filters.
 
-Routes are split by job: this module (dashboard, list), `supervision_instance` (one
-instance: diagram, history, variables, incidents, actions), `supervision_maps` (heat map,
-batch migration), `supervision_time` (deadlines at risk, demo clock). Studio test runs
+Routes are split by job: this module (dashboard, list), `instance` (one instance: diagram,
+history, variables, incidents, actions), `maps` (heat map, batch migration), `deadlines`
+(deadlines at risk, demo clock). Studio test runs
 (`sandbox`) never appear here.
 """
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, current_app, render_template, request
+from flask import current_app, render_template, request
 from sqlalchemy import func, or_, select
 
 from app.engine.clock import clock
@@ -23,16 +23,15 @@ from app.models import (
     ProcessVersion,
 )
 
-from .params import parse_id
-from .security import roles
-from .services import db
+from ..shared.diagram import STATUS_LABELS
+from ..shared.params import parse_id
+from ..shared.security import roles
+from ..shared.services import db
+from .blueprint import bp
 
-bp = Blueprint("supervision", __name__, url_prefix="/supervision")
 PAGE_SIZE = 50
 LIVE = ("running", "suspended", "incident")
 FINAL_STATUTS = ("accord", "refus", "rejet_implicite", "clos")
-STATUS_LABELS = {"running": "en cours", "suspended": "suspendue", "incident": "incident",
-                 "completed": "terminée", "terminated": "arrêtée"}
 
 
 def real_instances():
@@ -138,7 +137,3 @@ def _counts(query) -> dict[str, int]:
     return dict(db().execute(select(ProcessInstance.status, func.count())
                              .where(ProcessInstance.id.in_(select(ids.c.id)))
                              .group_by(ProcessInstance.status)).all())
-
-
-# Route modules register on `bp` (imported last so `bp` exists).
-from . import supervision_instance, supervision_maps, supervision_time  # noqa: F401

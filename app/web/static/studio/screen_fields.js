@@ -1,7 +1,7 @@
 /* The « Écran » section of the BPMN editor's panel: the `spiffworkflow:property` values of a
    user (or manual) task that say which screen shows it to the assuré or the agent — read by
    app/engine/screens.py (assuré journeys: page kind, stepper, récapitulatif, buttons) and
-   app/web/agent_panneaux.py (back-office panels). Each control writes through the editor's
+   app/web/agent/panneaux.py (back-office panels). Each control writes through the editor's
    setProperty (one modeling command: undo/redo), an empty value removes the property, and
    properties not listed here are kept as they are.
 
