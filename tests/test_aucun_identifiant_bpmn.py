@@ -3,8 +3,9 @@
 An analyst renames, adds or removes steps in the studio; the screens follow the deployed
 version's extension properties (`ecran`, `panneau`, `etape_*`, `recap_*`, `bouton_*`,
 `document`, `encart`: see app/engine/screens.py), never a list of ids kept in the Python or
-the templates. Process ids (the entry points a dossier starts from) are the one exception
-for now; the decisions the diagrams call (`calledDecisionId`) are ids too.
+the templates. Process ids are ids too: the web layer asks for a journey (`parcours`
+property of the process, see app/engine/parcours.py), never a process id; and so are the
+decisions the diagrams call (`calledDecisionId`).
 
 There is no allow-list: a data value of the application (a dossier statut, a letter kind, a
 document kind, a page kind) that happened to be spelled like an element id was resolved by
@@ -34,10 +35,9 @@ def element_ids() -> dict[str, str]:
     found = {}
     for path in sorted((ROOT / "processes").glob("*.bpmn")):
         root = etree.parse(str(path)).getroot()
-        process_ids = {p.get("id") for p in root.iter(f"{{{BPMN}}}process")}
         for node in root.iter(f"{{{BPMN}}}*"):
             element = node.get("id")
-            if element and element not in process_ids and not element.endswith(DI_SUFFIXES):
+            if element and not element.endswith(DI_SUFFIXES):
                 found[element] = path.name
         for called in root.iter(f"{{{SPIFF}}}calledDecisionId"):
             if (called.text or "").strip():

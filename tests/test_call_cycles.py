@@ -122,7 +122,7 @@ def test_the_real_processes_and_the_fixtures_still_deploy(session_factory):
     with session_factory() as session, session.begin():
         report = deploy(session, real, "test")
     assert {"demande_pension_invalidite", "instruction_invalidite",
-            "recours"} <= set(report.new_versions)
+            "recours_amiable"} <= set(report.new_versions)
     assert parse_sources(read_folders(FIXTURES / "processes", FIXTURES / "forms"))
 
 

@@ -172,11 +172,11 @@ class Diagram:
             di.getparent().remove(di)
 
     def rename_all(self, prefix: str) -> dict[str, str]:
-        """Every element id (but the process's: its key is the entry point) gets a prefix,
-        and every reference follows: flows, boundary events, defaults, lanes, DI."""
-        keep = {self.process.get("id")}
+        """Every element id, the process's included (the web layer asks for the journey its
+        `parcours` property declares, never for a process id), gets a prefix, and every
+        reference follows: flows, boundary events, defaults, lanes, participants, DI."""
         mapping = {el.get("id"): prefix + el.get("id") for el in self.root.iter()
-                   if isinstance(el.tag, str) and el.get("id") and el.get("id") not in keep}
+                   if isinstance(el.tag, str) and el.get("id")}
         for el in self.root.iter():
             if not isinstance(el.tag, str):
                 continue
@@ -424,6 +424,9 @@ def test_renaming_every_element_id_changes_nothing_for_the_assure(client, users,
     assert stepper_state(page) == "Étape 1 sur 5"
     assert "Marie DURAND" in page_text(page)  # the identity box of step 1
     assert open_elements(session_factory, numero)[0].startswith("z9_")
+    with session_factory() as session:  # started by its journey, whatever its process id
+        dossier = session.scalar(select(Dossier).where(Dossier.numero == numero))
+        assert dossier.instance.process_key == "z9_demande_pension_invalidite"
     assert submit_step(client, numero, COORDONNEES).status_code == 303
     # « Retour » still goes back through the (renamed) boundary event
     page = step(client, numero)

@@ -52,6 +52,7 @@ class ParsedProcess:
     spec: object
     subprocess_specs: dict
     files: dict[str, str]  # filename → sha256 of everything this process needs
+    parcours: str | None = None  # the journey it is the entry point of (see parcours.py)
 
     @property
     def bundle_sha256(self) -> str:

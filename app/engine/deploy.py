@@ -66,7 +66,8 @@ def _store_version(session, parsed: ParsedProcess, now, deployed_by) -> int | No
     version = (latest.version + 1) if latest else 1
     session.add(ProcessVersion(process_key=parsed.key, name=parsed.name, version=version,
                                bundle_sha256=parsed.bundle_sha256, files=parsed.files,
-                               deployed_at=now, deployed_by=deployed_by))
+                               parcours=parsed.parcours, deployed_at=now,
+                               deployed_by=deployed_by))
     return version
 
 

@@ -35,6 +35,8 @@ from .bundle import DeployError, DeployRefused, ParsedProcess, Sources, sha256_t
 from .dmn import DecisionGraphEngine, DiagramParser
 from .human_tasks import FORM_PROPERTY, LANE_ROLES, form_of, lane_role, role_of_task, task_property
 from .messages_fr import clean, explain, translate
+from .parcours import KNOWN as KNOWN_PARCOURS
+from .parcours import declared_parcours
 from .spec_checks import check_specs, screen_property_reasons, task_expressions
 
 __all__ = [
@@ -250,8 +252,14 @@ def _build_processes(parser, sources, schemas, checked, errors,
             continue
         files = {f: sha256_text(all_files[f][1]) for f in sorted(used | {filename})
                  if f in all_files}
+        entry = _stage(errors, filename, partial(declared_parcours, all_files[filename][1]))
+        parcours = (entry or {}).get(key)
+        if strict and parcours is not None and parcours not in KNOWN_PARCOURS:
+            errors.append(DeployError(filename, key, (
+                f"le processus déclare le parcours « {parcours} », inconnu : choisissez "
+                f"parmi {', '.join(KNOWN_PARCOURS)} ou retirez la propriété « parcours »")))
         processes[key] = ParsedProcess(key, spec.description or key, spec, subprocess_specs,
-                                       files)
+                                       files, parcours or None)
     return processes
 
 

@@ -39,6 +39,8 @@ class ProcessVersion(Base):
     deployed_by: Mapped[str] = mapped_column(String(255), default="system")
     # A studio draft under test (negative version numbers); never the "latest" version.
     sandbox: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The journey this process is the entry point of, declared by the diagram (parcours.py).
+    parcours: Mapped[str | None] = mapped_column(String(40), index=True, nullable=True)
 
     __table_args__ = (
         UniqueConstraint("process_key", "version"),

@@ -15,9 +15,8 @@ from sqlalchemy import select
 
 from app.domain import echeance
 from app.engine.clock import clock
+from app.engine.parcours import INSTRUCTION, entry_key
 from app.models import Document, Dossier, HumanTask, User
-
-PROCESS = "instruction_invalidite"
 
 
 def nouveau_numero(jour: date) -> str:
@@ -49,7 +48,9 @@ def ouvrir_instruction(runtime, assure: User, caisse: str, *, date_reception: da
                             jours_prolongation=0, created_at=now, updated_at=now))
         session.flush()  # the first engine step (same transaction) updates this row
 
-    instance_id = runtime.start(PROCESS, user_id=started_by or assure.id, owner_id=assure.id,
+    with runtime.session_factory() as session:
+        process_key = entry_key(session, INSTRUCTION)
+    instance_id = runtime.start(process_key, user_id=started_by or assure.id, owner_id=assure.id,
                                 caisse_code=caisse, business_key=numero, data=data,
                                 on_created=on_created)
     return instance_id, numero

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.engine.clock import clock
 from app.engine.errors import Conflict, FormInvalid
+from app.engine.parcours import entry_key, version_ids
 from app.forms import parse_submission, validate
 from app.forms.schema_walk import fields, html_value, options
 from app.models import HumanTask, ProcessInstance
@@ -33,7 +34,7 @@ LIENS = {
 
 def _running_conversation() -> ProcessInstance | None:
     return db().scalar(select(ProcessInstance).where(
-        ProcessInstance.owner_id == current_user.id, ProcessInstance.process_key == TRIAGE,
+        ProcessInstance.owner_id == current_user.id, ProcessInstance.process_version_id.in_(version_ids(TRIAGE)),
         ProcessInstance.status == "running", ProcessInstance.sandbox.is_(False))
         .order_by(ProcessInstance.id.desc()).limit(1))
 
@@ -54,14 +55,14 @@ def amelibot_nouvelle():
     """Start a conversation; one left half-way is closed first (one at a time)."""
     runtime = services().runtime
     for old in db().scalars(select(ProcessInstance).where(
-            ProcessInstance.owner_id == current_user.id, ProcessInstance.process_key == TRIAGE,
+            ProcessInstance.owner_id == current_user.id, ProcessInstance.process_version_id.in_(version_ids(TRIAGE)),
             ProcessInstance.status == "running", ProcessInstance.sandbox.is_(False))):
         try:
             runtime.set_status(old.id, "terminated", current_user,
                                "Conversation recommencée par l'assuré")
         except Conflict:
             pass  # ended meanwhile
-    instance_id = runtime.start(TRIAGE, user_id=current_user.id, owner_id=current_user.id)
+    instance_id = runtime.start(entry_key(db(), TRIAGE), user_id=current_user.id, owner_id=current_user.id)
     return redirect(url_for(".amelibot_conversation", instance_id=instance_id), 303)
 
 

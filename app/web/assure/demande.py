@@ -29,6 +29,7 @@ from app.domain import age_legal_depart, valeur
 from app.engine import screens
 from app.engine.clock import clock
 from app.engine.errors import Conflict, FormInvalid
+from app.engine.parcours import entry_key
 from app.forms import parse_submission, read_submission, render_form, validate
 from app.models import AuditLog, Caisse, Document, Dossier, HumanTask, User
 
@@ -132,7 +133,7 @@ def start_demande(user_id: int, caisse: str) -> str:
                             etape="", created_at=now, updated_at=now))
 
     try:
-        services().runtime.start(DEMANDE, user_id=user_id, owner_id=user_id,
+        services().runtime.start(entry_key(db(), DEMANDE), user_id=user_id, owner_id=user_id,
                                  caisse_code=caisse, on_created=on_created)
     except DraftExists:
         pass
@@ -158,7 +159,7 @@ def _step_row(dossier: Dossier) -> HumanTask | None:
 @roles("assure")
 def demande_etape(numero: str):
     dossier = my_dossier(numero)
-    if dossier.instance.process_key != DEMANDE:
+    if dossier.instance.process_version.parcours != DEMANDE:
         abort(404)
     row = _step_row(dossier)
     if row is None:

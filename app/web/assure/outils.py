@@ -19,14 +19,13 @@ from sqlalchemy import func, select
 from app.domain import caisse_competente
 from app.engine import screens
 from app.engine.clock import clock
+from app.engine.parcours import DEMANDE, TRIAGE  # noqa: F401 - journey names, not process ids
 from app.engine.specs import task_property
 from app.forms.schema_walk import kind_of, properties_in_order
 from app.models import Caisse, Document, Dossier, HumanTask, Message, ProcessInstance, User
 
 from ..shared.services import db, services
 
-DEMANDE = "demande_pension_invalidite"
-TRIAGE = "triage_amelibot"
 GROUPE_DEMANDE = "demande"  # the `etape_groupe` of the request's screens in its diagram
 
 
@@ -53,10 +52,10 @@ def my_document(document_id: int) -> Document:
     return document
 
 
-def my_instance(instance_id: int, process_key: str) -> ProcessInstance:
+def my_instance(instance_id: int, parcours: str) -> ProcessInstance:
     instance = db().get(ProcessInstance, instance_id)
     if instance is None or instance.owner_id != current_user.id or \
-            instance.process_key != process_key or instance.sandbox:
+            instance.process_version.parcours != parcours or instance.sandbox:
         abort(404)
     return instance
 
@@ -151,7 +150,7 @@ def ecran_of_task(row: HumanTask) -> screens.Ecran | None:
 
 def is_demande_step(row: HumanTask) -> bool:
     """A screen of the online request (it has its page, not the generic task page)."""
-    if row.instance.process_key != DEMANDE:
+    if row.instance.process_version.parcours != DEMANDE:
         return False
     ecran = ecran_of_task(row)
     return ecran is not None and ecran.groupe == GROUPE_DEMANDE

@@ -91,7 +91,7 @@ def accueil():
     # What the caisse waits for from the assuré (documents, answers…): not the chat's
     # questions nor the request's own steps, which have their pages.
     a_faire = [row for row in db().scalars(visible_tasks(current_user))
-               if row.instance.process_key != TRIAGE and not is_conversation(row)
+               if row.instance.process_version.parcours != TRIAGE and not is_conversation(row)
                and not is_demande_step(row)]
     numeros = dict(db().execute(select(Dossier.instance_id, Dossier.numero).where(
         Dossier.assure_id == current_user.id)).all())
@@ -120,7 +120,7 @@ def dossier(numero: str):
         Message.instance_id == dossier.instance_id, Message.recipient_id == current_user.id)
         .order_by(Message.created_at.desc(), Message.id.desc())).all()
     avis = None
-    en_ligne = dossier.instance.process_key == DEMANDE
+    en_ligne = dossier.instance.process_version.parcours == DEMANDE
     if en_ligne and dossier.date_reception:
         data = _submitted_data(dossier)
         avis = (data or {}).get("avis_imposition")
@@ -165,7 +165,7 @@ def tache(task_id: int):
         return redirect(url_for(page, task_id=row.id))
     if is_demande_step(row) and dossier:
         return redirect(url_for(".demande_etape", numero=dossier.numero))
-    if row.instance.process_key == TRIAGE or is_conversation(row):
+    if row.instance.process_version.parcours == TRIAGE or is_conversation(row):
         return redirect(url_for(".amelibot_conversation", instance_id=row.instance_id))
     schema = _task_schema(row)
     values = task_values(row.instance, row, schema)

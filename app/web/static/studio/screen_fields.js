@@ -44,6 +44,12 @@
     ['etape_libelle', 'Titre de l\'étape', 'Dans le fil d\'étapes (par défaut : le nom de la tâche).'],
     ['recap_section', 'Titre de la section du récapitulatif',
      'Ex. « J\'ai : » (par défaut : le titre de l\'étape).'],
+    ['recap_choix', 'Valeur du crayon « Modifier » au récapitulatif',
+     'Valeur que prend le choix du récapitulatif pour revenir à cette étape (par défaut : la ' +
+     'variable de la tâche). Elle doit figurer dans la liste du formulaire du récapitulatif.'],
+    ['recap_valider', 'Valeur « Tout est bon » (sur le récapitulatif)',
+     'Valeur du choix du récapitulatif qui envoie la demande (par défaut : valider).'],
+    ['recap_identite', 'Identité en tête de la section', 'oui : l\'identité du compte ouvre la section.'],
     ['bouton_envoyer', 'Libellé du bouton d\'envoi',
      'Par défaut : « Suivant » dans un parcours, « Tout est bon » sur un récapitulatif, ' +
      '« Envoyer » hors parcours, « Valider » pour un agent.'],
