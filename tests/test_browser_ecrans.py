@@ -27,6 +27,7 @@ from playwright.sync_api import expect
 from app.engine import screens
 
 from .browser import axe_violations, browser_login, real_app, serving, shot
+from .test_ecrans_demande import BANQUE_FORM
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMANDE = "demande_pension_invalidite.bpmn"
@@ -37,19 +38,6 @@ SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN, "spiffworkflow": SPIFF}
 PHONE = {"width": 375, "height": 812}
 
-BANQUE_FORM = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "Mes coordonnées bancaires",
-    "type": "object",
-    "required": ["titulaire", "iban"],
-    "properties": {
-        "titulaire": {"type": "string", "title": "Titulaire du compte", "maxLength": 100,
-                      "x-messages": {"required": "Indiquez le titulaire du compte"}},
-        "iban": {"type": "string", "title": "IBAN", "pattern": "^FR[0-9]{2}[0-9A-Z]{23}$",
-                 "x-messages": {"required": "Indiquez votre IBAN",
-                                "pattern": "L'IBAN commence par FR suivi de 25 caractères"}},
-    },
-}
 
 # The modeler's view of the screens: a task's spiffworkflow properties, by name.
 PROPS_JS = """const props = (bo) => {
