@@ -55,7 +55,7 @@ def fill(engine, rows: int) -> None:
 def measure(url: str, rows: int, repeats: int = 300) -> None:
     from app.models import Caisse, ProcessInstance, User
     from app.seed import seed_demo_accounts
-    from app.web.inbox import visible_tasks
+    from app.web.shared.inbox import visible_tasks
 
     engine, factory = fresh_database(url)
     with factory() as session, session.begin():
