@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from .lint.common import spiff_property
 from .specs import lane_role
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -158,7 +159,7 @@ def task_lanes(text: str) -> dict[str, tuple[str, str | None, str | None]]:
     lanes, roles = {}, {}
     for lane in root.iter(f"{{{BPMN}}}lane"):
         name = lane.get("name") or lane.get("id")
-        roles[name] = _lane_role_property(lane) or lane_role(name)
+        roles[name] = spiff_property(lane, "role") or lane_role(name)
         for ref in lane.findall(f"{{{BPMN}}}flowNodeRef"):
             lanes[(ref.text or "").strip()] = name
     found = {}
@@ -174,14 +175,6 @@ def task_lanes(text: str) -> dict[str, tuple[str, str | None, str | None]]:
                     lane = lanes[ancestor.get("id")]
             found[element_id] = (node.get("name") or "", lane, roles.get(lane))
     return found
-
-
-def _lane_role_property(lane) -> str | None:
-    for prop in lane.iterfind(f"{{{BPMN}}}extensionElements/{{{SPIFF}}}properties/"
-                              f"{{{SPIFF}}}property"):
-        if prop.get("name") == "role":
-            return (prop.get("value") or "").strip() or None
-    return None
 
 
 def _elements(kind: str, text: str | None) -> dict[str, dict]:

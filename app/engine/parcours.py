@@ -14,12 +14,11 @@ from sqlalchemy import select
 from app.models import ProcessVersion
 
 from .errors import NotFound
+from .lint.common import q, spiff_property
 
 PROPERTY = "parcours"
 TRIAGE, DEMANDE, INSTRUCTION = "triage", "demande", "instruction"
 KNOWN = (TRIAGE, DEMANDE, INSTRUCTION)
-BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 
 
 def declared_parcours(text: str) -> dict[str, str]:
@@ -27,11 +26,10 @@ def declared_parcours(text: str) -> dict[str, str]:
     root = etree.fromstring(text.encode("utf-8"), etree.XMLParser(resolve_entities=False,
                                                                   no_network=True))
     found = {}
-    for process in root.iter(f"{{{BPMN}}}process"):
-        for prop in process.iterfind(f"{{{BPMN}}}extensionElements/{{{SPIFF}}}properties/"
-                                     f"{{{SPIFF}}}property"):
-            if prop.get("name") == PROPERTY and process.get("id"):
-                found[process.get("id")] = (prop.get("value") or "").strip()
+    for process in root.iter(q("process")):
+        value = spiff_property(process, PROPERTY)
+        if value is not None and process.get("id"):
+            found[process.get("id")] = value
     return found
 
 

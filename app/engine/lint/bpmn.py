@@ -17,7 +17,6 @@ from .common import (
     HUMAN_KINDS,
     MULTI_OUT,
     ROLES,
-    SPIFF,
     SUBPROCESSES,
     Problem,
     bounded,
@@ -27,6 +26,7 @@ from .common import (
     namespace,
     parse_xml,
     q,
+    spiff_property,
     unique,
     xsd_errors,
     xsd_problems,
@@ -151,11 +151,7 @@ class BpmnChecker(NodeContentChecks):
     def _lane_roles(self) -> dict[str, str]:
         roles: dict[str, str] = {}
         for lane in self.root.iter(q("lane")):
-            role = None
-            for prop in lane.iterfind(f"{q('extensionElements')}/{q('properties', SPIFF)}/"
-                                      f"{q('property', SPIFF)}"):
-                if prop.get("name") == "role":
-                    role = (prop.get("value") or "").strip()
+            role = spiff_property(lane, "role")
             if role is None:
                 continue
             name = lane.get("name")

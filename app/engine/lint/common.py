@@ -45,6 +45,16 @@ def q(tag: str, ns: str = BPMN) -> str:
     return f"{{{ns}}}{tag}"
 
 
+def spiff_property(element, name: str) -> str | None:
+    """The value of a `spiffworkflow:property` in an element's extension (stripped; "" when
+    present but empty), or None when the element has no such property."""
+    for prop in element.iterfind(f"{q('extensionElements')}/{q('properties', SPIFF)}/"
+                                 f"{q('property', SPIFF)}"):
+        if prop.get("name") == name:
+            return (prop.get("value") or "").strip()
+    return None
+
+
 def local(tag) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 

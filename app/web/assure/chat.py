@@ -19,11 +19,11 @@ from app.forms import parse_submission, validate
 from app.forms.schema_walk import fields, html_value, options
 from app.models import HumanTask, ProcessInstance
 
+from ..shared.params import parse_id
 from ..shared.security import roles
 from ..shared.services import db, services
 from .blueprint import bp
 from .outils import TRIAGE, instance_data, my_instance
-from .routes import _int
 
 # Where the links written by the diagram (`"lien"` of a bot message) lead.
 LIENS = {
@@ -77,7 +77,7 @@ def amelibot_conversation(instance_id: int):
     status = 200
     schema = _schema(row) if row else None
     if request.method == "POST":
-        if row is None or _int(request.form.get("tache")) != row.id:
+        if row is None or parse_id(request.form.get("tache")) != row.id:
             return redirect(url_for(".amelibot_conversation", instance_id=instance.id), 303)
         raw = parse_submission(schema, request.form)
         clean, errors = validate(schema, raw, clock.today())
@@ -85,7 +85,7 @@ def amelibot_conversation(instance_id: int):
             try:
                 services().runtime.complete_task(
                     row.id, current_user, clean,
-                    expected_lock_version=_int(request.form.get("version")))
+                    expected_lock_version=parse_id(request.form.get("version")))
             except FormInvalid as err:
                 errors = err.errors
             except Conflict:

@@ -33,6 +33,7 @@ from app.engine.parcours import entry_key
 from app.forms import parse_submission, read_submission, render_form, validate
 from app.models import AuditLog, Caisse, Document, Dossier, HumanTask, User
 
+from ..shared.params import parse_id
 from ..shared.security import roles
 from ..shared.services import db, services
 from .blueprint import bp
@@ -51,7 +52,6 @@ from .outils import (
     task_values,
 )
 from .recap import recap_field, sections
-from .routes import _int
 
 ENCART = re.compile(r"^[a-z][a-z0-9_]{0,60}$")  # an information box's template name
 
@@ -166,7 +166,7 @@ def demande_etape(numero: str):
         if request.method == "POST" and dossier.date_reception is not None:
             return _already_sent(dossier)
         return redirect(url_for(".dossier", numero=dossier.numero), 303)
-    if request.method == "POST" and _int(request.args.get("tache")) != row.id:
+    if request.method == "POST" and parse_id(request.args.get("tache")) != row.id:
         flash("Cette étape a déjà été enregistrée : voici où en est votre demande.", "info")
         return redirect(url_for(".demande_etape", numero=numero), 303)
     ecran = parcours_demande(dossier.instance).ecran(row.element_id)
@@ -198,7 +198,7 @@ def _complete(dossier: Dossier, row: HumanTask, data: dict):
     """Complete the step: None when done, errors (dict) or a response otherwise."""
     try:
         services().runtime.complete_task(row.id, current_user, data,
-                                         expected_lock_version=_int(request.args.get("version")))
+                                         expected_lock_version=parse_id(request.args.get("version")))
     except FormInvalid as err:
         return err.errors
     except Conflict:
@@ -316,7 +316,7 @@ def _avis_step(dossier: Dossier, row: HumanTask, ecran: screens.Ecran):
             try:
                 services().runtime.complete_task(
                     row.id, current_user, data,
-                    expected_lock_version=_int(request.args.get("version")))
+                    expected_lock_version=parse_id(request.args.get("version")))
             except Conflict:
                 if created is not None:
                     _forget(created)

@@ -9,13 +9,13 @@ from flask_login import current_user
 
 from app.engine.errors import Conflict
 
+from ..shared.params import parse_id
 from ..shared.security import roles
 from ..shared.services import services
 from .blueprint import bp
 from .demande import _step_row
 from .outils import my_dossier, parcours_demande, submitted_data
 from .recap import recapitulatif_pdf
-from .routes import _int
 
 
 @bp.post("/demande/<numero>/retour")
@@ -25,7 +25,7 @@ def demande_retour(numero: str):
     dossier = my_dossier(numero)
     row = _step_row(dossier)
     ecran = parcours_demande(dossier.instance).ecran(row.element_id) if row else None
-    if ecran is None or not ecran.message_retour or _int(request.args.get("tache")) != row.id:
+    if ecran is None or not ecran.message_retour or parse_id(request.args.get("tache")) != row.id:
         flash("Cette étape a déjà été quittée : voici où en est votre demande.", "info")
         return redirect(url_for(".demande_etape", numero=numero), 303)
     try:

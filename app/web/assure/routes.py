@@ -178,7 +178,7 @@ def tache(task_id: int):
             try:
                 services().runtime.complete_task(
                     row.id, current_user, clean,
-                    expected_lock_version=_int(request.args.get("version")))
+                    expected_lock_version=parse_id(request.args.get("version")))
             except FormInvalid as err:
                 errors = err.errors
             except Conflict as err:
@@ -201,10 +201,6 @@ def _task_schema(row: HumanTask) -> dict:
         return {"type": "object", "properties": {}}
     schema = services().runtime.form_schema(db(), row.instance.process_version, row.form)
     return schema or {"type": "object", "properties": {}}
-
-
-def _int(value) -> int | None:
-    return parse_id(value)
 
 
 # ----- messagerie ---------------------------------------------------------------------------
