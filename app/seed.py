@@ -38,6 +38,8 @@ ACCOUNTS = [
 ]
 
 DEMO_PASSWORD = "demo"
+CIVILITES = {"Marie": "Mme", "Paul": "M.", "Julie": "Mme", "Luc": "M.", "Emma": "Mme",
+             "Hugo": "M."}
 
 
 def seed_demo_accounts(session: Session, password_hash: str | None = None) -> int:
@@ -53,6 +55,7 @@ def seed_demo_accounts(session: Session, password_hash: str | None = None) -> in
             continue
         session.add(User(email=email, role=role, prenom=prenom, nom=nom, caisse_code=caisse,
                          date_naissance=naissance, adresse=adresse, code_postal=cp, ville=ville,
+                         civilite=CIVILITES.get(prenom, ""),
                          password_hash=hashed, telephone="06 12 34 56 78" if cp else ""))
         created += 1
     session.flush()

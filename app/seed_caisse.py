@@ -25,6 +25,7 @@ from app.domain import pass_annuel
 from app.domain.delais import ajouter_mois
 from app.engine.clock import clock
 from app.models import DonneesCaisse, User
+from app.seed import CIVILITES
 
 # Extra demo assurés (password « demo »): (email, prénom, nom, caisse, naissance, adresse,
 # code postal, ville).
@@ -65,7 +66,8 @@ def seed_caisse(session: Session, password_hash: str, today: date | None = None)
         if email not in existing:
             user = User(email=email, role="assure", prenom=prenom, nom=nom, caisse_code=caisse,
                         date_naissance=naissance, adresse=adresse, code_postal=cp, ville=ville,
-                        password_hash=password_hash, telephone="06 12 34 56 78")
+                        civilite=CIVILITES.get(prenom, ""), password_hash=password_hash,
+                        telephone="06 12 34 56 78")
             session.add(user)
             existing[email] = user
             created += 1

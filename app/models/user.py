@@ -26,6 +26,8 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(255), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(30), index=True)
+    # « M. » or « Mme », as the téléservice's identity block shows it; empty when unknown.
+    civilite: Mapped[str] = mapped_column(String(10), default="")
     nom: Mapped[str] = mapped_column(String(100))
     prenom: Mapped[str] = mapped_column(String(100))
     caisse_code: Mapped[str | None] = mapped_column(ForeignKey("caisse.code"), index=True)
