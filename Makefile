@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app.web:create_app
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install system-deps lint bench
+.PHONY: run test install system-deps lint bench mutation
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -33,8 +33,17 @@ run: install
 	INVALIDITE_TIMERS=1 $(FLASK) run --no-reload --host 127.0.0.1 --port 5000
 
 test: install system-deps
-	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff check app tests bench mutation
 	$(BIN)/pytest
 
 bench: install
 	$(BIN)/python bench/engine.py
+
+# Not part of `make test` (too slow): break one rule at a time and check the suite notices.
+# First the targeted mutants of mutation/mutants.toml (SQLite, and PostgreSQL for those that
+# need it: set DATABASE_URL), then mutmut's own mutants over app/domain.
+mutation: install
+	$(BIN)/pip install --quiet 'mutmut==3.8.1'
+	$(BIN)/python mutation/run.py; status=$$?; \
+	  $(BIN)/mutmut run --max-children 2 >/dev/null 2>&1; \
+	  $(BIN)/python mutation/domaine.py; exit $$status

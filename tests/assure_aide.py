@@ -13,6 +13,7 @@ from pypdf import PdfWriter
 from sqlalchemy import func, select
 
 from app.models import Document, Dossier, HumanTask, Message
+from app.web.assure.chat import ORIENTATION
 
 from .conftest import ROOT, deploy_folder, login
 
@@ -56,9 +57,17 @@ def form_action(response) -> str:
     raise AssertionError("aucun formulaire d'étape dans la page")
 
 
+def oriented_by_amelibot(client) -> None:
+    """The session as ameliBot leaves it when it offers the online request (the compulsory
+    way in; tests/test_parcours_amelibot.py walks the real conversation)."""
+    with client.session_transaction() as session:
+        session[ORIENTATION] = int(session["_user_id"])
+
+
 def start_request(client, who: str = "marie.durand") -> str:
-    """Log in, press « Je démarre ma demande »; return the dossier number."""
+    """Log in, come from ameliBot, press « Je démarre ma demande »; return the dossier number."""
     login(client, who)
+    oriented_by_amelibot(client)
     response = client.post("/assure/demande/demarrer")
     assert response.status_code == 303, response.status_code
     return response.headers["Location"].rsplit("/", 1)[-1]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
+
 from app.engine.clock import clock
 from app.models import Document
 
@@ -51,6 +53,53 @@ def test_prendre_puis_liberer_une_tache(client, web, users, session_factory):
     login(client, "agent.cramif")
     client.post(f"/agent/taches/{row.id}/liberer")
     assert task(session_factory, iid, "verification_administrative").claimed_by_id is None
+
+
+def test_seul_celui_qui_tient_la_tache_ou_un_superviseur_peut_la_liberer(client, web, users,
+                                                                        session_factory):
+    iid = dossier_recu(web, users)
+    row = task(session_factory, iid, "verification_administrative")
+    login(client, "agent.cramif")
+    client.post(f"/agent/taches/{row.id}/prendre")
+    client.post("/deconnexion")
+    login(client, "agent2.cramif")
+    assert client.post(f"/agent/taches/{row.id}/liberer").status_code == 403
+    assert task(session_factory, iid, "verification_administrative").claimed_by_id == \
+        users["agent.cramif"].id
+    client.post("/deconnexion")
+    login(client, "superviseur")
+    assert client.post(f"/agent/taches/{row.id}/liberer").status_code == 302
+    assert task(session_factory, iid, "verification_administrative").claimed_by_id is None
+
+
+@pytest.mark.parametrize("retour", ["https://evil.example/x", "//evil.example/x",
+                                    "/assure/", "javascript:alert(1)"])
+def test_le_retour_apres_prendre_reste_dans_l_espace_agent(client, web, users, session_factory,
+                                                           retour):
+    """Règle : « retour » ne mène qu'à une page de l'espace agent (pas de redirection
+    ouverte vers un autre site)."""
+    iid = dossier_recu(web, users)
+    row = task(session_factory, iid, "verification_administrative")
+    login(client, "agent.cramif")
+    response = client.post(f"/agent/taches/{row.id}/prendre", data={"retour": retour})
+    assert response.headers["Location"] == f"/agent/taches/{row.id}"
+    client.post(f"/agent/taches/{row.id}/liberer")
+    kept = client.post(f"/agent/taches/{row.id}/prendre", data={"retour": "/agent/?vue=mes"})
+    assert kept.headers["Location"] == "/agent/?vue=mes"
+
+
+def test_une_page_de_tache_perimee_ne_complete_rien(client, web, users, session_factory):
+    """Règle : le formulaire porte la version du dossier sur laquelle la page a été faite ;
+    un second onglet ou un double envoi avec une version dépassée est refusé (409)."""
+    iid = dossier_recu(web, users)
+    row = task(session_factory, iid, "verification_administrative")
+    login(client, "agent.cramif")
+    page = html(client.get(f"/agent/taches/{row.id}"))
+    version = int(re.search(r'name="version" value="(\d+)"', page).group(1))
+    data = {"avis_conditions": "confirme", "pieces_completes": "true",
+            "version": str(version - 1)}
+    assert client.post(f"/agent/taches/{row.id}", data=data).status_code == 409
+    assert task(session_factory, iid, "verification_administrative").status == "open"
 
 
 def test_le_superviseur_reattribue_une_tache(client, web, users, session_factory):

@@ -145,7 +145,8 @@ def test_l_assure_transmet_ses_pieces_puis_conteste_un_refus(live_server, live_a
     assert axe_violations(page) == []
     shot(page, "assure_suivi_01_pieces")
     page.get_by_role("button", name="Envoyer mes documents").click()
-    assert "La date limite de décision est reportée au" in page.content()
+    # Sent on the day of the request: the decision deadline did not move, and says so.
+    assert "La décision reste attendue au plus tard le" in page.content()
 
     # The employer's certificate does not change the figures: droits non ouverts, refusal.
     verifier(services.runtime, factory, instance_id, users["agent.cramif"])

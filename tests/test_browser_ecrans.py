@@ -265,7 +265,13 @@ def test_the_analyst_adds_a_sixth_step_that_the_assuree_sees(chromium, server, l
     # the assurée starts a request: six steps, the new one fourth
     assure = new_page(chromium)
     browser_login(assure, server, "marie.durand")
-    assure.goto(f"{server}/assure/demande")
+    assure.goto(f"{server}/assure/amelibot")  # the way in to the request
+    assure.click("text=Lancer une conversation avec ameliBot")
+    assure.fill("#f-message", "faire une demande de pension invalidité")
+    assure.click("button:has-text('Envoyer')")
+    assure.click("text=J'ai eu une décision du médecin conseil")
+    assure.click("button[value='false']")
+    assure.click("text=en cliquant ici")
     assure.click("button:has-text('Je démarre ma demande')")
     stepper = assure.locator(".fr-stepper__state")
     expect(stepper).to_have_text("Étape 1 sur 6")

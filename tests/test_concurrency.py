@@ -4,11 +4,13 @@ from __future__ import annotations
 import threading
 from functools import partial
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
 
 from app.engine.errors import Conflict
 from app.models import AuditLog, HumanTask
 
+from .conftest import advance_clock, needs_postgres
 from .test_runtime import open_task
 
 
@@ -62,3 +64,48 @@ def test_two_agents_claiming_one_task_give_one_owner(session_factory, runtime,
         runtime.claim(task_id, who)
 
     assert race(2, claim) == ["conflict", "ok"]
+
+
+def test_an_instance_saved_from_a_stale_read_is_refused(session_factory, runtime,
+                                                        deployed_fixtures, users):
+    """Règle (verrou optimiste) : deux lectures de la même instance, deux écritures — la
+    seconde, faite sur un état dépassé, est refusée au lieu d'écraser la première. Vrai sur
+    toutes les bases, même quand rien ne tient de verrou de ligne."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from app.models import ProcessInstance
+
+    instance_id = runtime.start("petit_processus", user_id=users["agent.cramif"].id,
+                                caisse_code="CRAMIF")
+    first, second = session_factory(), session_factory()
+    try:
+        mine = first.get(ProcessInstance, instance_id)
+        first.commit()  # the read is over (as a page's); the object keeps its version
+        theirs = second.get(ProcessInstance, instance_id)
+        theirs.current_step = "écrit par l'autre"
+        second.commit()
+        mine.current_step = "écrit sur un état dépassé"
+        with pytest.raises(StaleDataError):
+            first.commit()
+    finally:
+        first.close()
+        second.close()
+
+
+@needs_postgres
+def test_two_timer_workers_never_hold_the_same_due_instance(session_factory, runtime,
+                                                            deployed_fixtures, users):
+    """Règle : un worker qui prend des instances échues les verrouille ; un second worker,
+    au même moment, en prend d'autres sans attendre (FOR UPDATE SKIP LOCKED)."""
+    from app.engine.timers import due_instance_ids
+
+    for _ in range(6):
+        runtime.start("minuteur_simple", user_id=users["superviseur"].id)
+    advance_clock(days=2)
+    with session_factory() as first, first.begin():
+        held = due_instance_ids(first, 3)
+        with session_factory() as second, second.begin():
+            second.execute(text("SET LOCAL lock_timeout = '2s'"))
+            other = due_instance_ids(second, 6)
+    assert len(held) == 3 and len(other) == 3
+    assert set(held).isdisjoint(other)

@@ -104,6 +104,28 @@ def test_le_calcul_propose_est_celui_du_domaine(rt, session_factory, users, cate
     assert dossier_row(session_factory, iid).statut == "decision"
 
 
+@pytest.mark.parametrize("constat_apres_reception", [False, True])
+def test_la_date_d_effet_suit_la_plus_tardive_du_constat_et_de_la_reception(
+        rt, session_factory, users, constat_apres_reception):
+    """Règle : la pension prend effet le 1er jour du mois qui suit la plus tardive des deux
+    dates, celle du constat de l'invalidité et celle de la réception de la demande."""
+    iid = dossier_recu(rt, users)
+    reception = clock.today()
+    outils.verifier(rt, session_factory, iid, users["agent.cramif"])
+    outils.convoquer(rt, session_factory, iid, users["medecin"])
+    if constat_apres_reception:
+        outils.move_clock_to(clock.now() + timedelta(days=40))  # before the deadline
+        constat = clock.today()
+    else:
+        constat = reception - timedelta(days=75)
+    outils.examiner(rt, session_factory, iid, users["medecin"],
+                    date_constat=constat.isoformat())
+    attendu = date_limite(max(constat, reception), 1).replace(day=1)
+    assert attendu != date_limite(min(constat, reception), 1).replace(day=1)
+    calcul = _data_of(session_factory, iid, "valider_attribution")["calcul"]
+    assert calcul["date_effet"] == attendu.isoformat()
+
+
 def test_l_agent_peut_changer_la_date_d_effet_le_montant_suit(rt, session_factory, users):
     iid = dossier_recu(rt, users)
     jusqu_a_la_decision(rt, session_factory, iid, users, categorie=2)

@@ -32,7 +32,13 @@ from app.engine.errors import IncidentRaised
 from app.models import Document, HumanTask, Incident, Message, ProcessInstance
 from app.web.shared.security import ACCESS_ATTR, ANY_USER, PUBLIC
 
-from .assure_aide import fill_until_recap, start_request, submit_recap, submitted_request
+from .assure_aide import (
+    fill_until_recap,
+    pdf_bytes,
+    start_request,
+    submit_recap,
+    submitted_request,
+)
 from .conftest import FIXTURES, ROOT, deploy_folder, login
 from .test_instruction_outils import dossier, dossier_recu, verifier
 from .test_supervision_instances import open_task, start_with_dossier
@@ -149,6 +155,7 @@ def world(app, web, users, session_factory, tmp_path):
     ids.update(demande=draft, numero_soumis=submitted)
     assure = signed_in(app, "assure")
     chat = assure.post("/assure/amelibot/nouvelle", headers=assure.csrf_headers)
+    ids.update(messagerie_world(assure, session_factory))
     ids["amelibot"] = int(_last_segment(chat.headers["Location"]).split("#")[0])
     analyste = signed_in(app, "analyste")
     run = analyste.post("/studio/essais", data={"fichier": "triage_amelibot.bpmn"},
@@ -163,6 +170,20 @@ def world(app, web, users, session_factory, tmp_path):
                 HumanTask.assignee_id == marie.id))
     assert None not in ids.values(), ids
     return ids
+
+
+def messagerie_world(assure, session_factory) -> dict:
+    """A conversation of the assuré with the Service Invalidité, with one attachment."""
+    sent = assure.post("/assure/messagerie/nouveau", headers=assure.csrf_headers,
+                       content_type="multipart/form-data", data={
+                           "service": "invalidite", "objet": "Question", "texte": "Bonjour",
+                           "pieces": [(io.BytesIO(pdf_bytes(1)), "piece.pdf")]})
+    assert sent.status_code == 302, sent.status_code
+    with session_factory() as session:
+        attachment = session.scalar(select(Document).where(
+            Document.original_name == "piece.pdf"))
+    return {"conversation_id": int(_last_segment(sent.headers["Location"])),
+            "piece_jointe": attachment.id}
 
 
 def open_task_of(session_factory, instance_id: int, role: str) -> int:
@@ -215,6 +236,8 @@ def real_value(endpoint: str, arg: str, ids: dict):
     special = {"assure.amelibot_conversation": ids["amelibot"], "assure.tache": ids["assure_task"],
                "assure_pieces.deposer": ids["pieces_task"], "assure.document": ids["letter_id"],
                "assure_recours.contester": ids["contest_task"]}
+    if endpoint.endswith(".conversation_piece") and arg == "document_id":
+        return ids["piece_jointe"]
     return special.get(endpoint, ids.get(arg, 1))
 
 

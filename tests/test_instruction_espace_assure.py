@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from pypdf import PdfWriter
 
+from app.documents.formats import date_longue
 from app.domain import echeance, moment_echeance
 from app.engine.clock import clock
 
@@ -75,7 +76,8 @@ def test_ajouter_retirer_puis_envoyer_les_pieces(client, web, users, session_fac
     response = client.post(url, data={"action": "envoyer", "message_assure": "Bonne réception"},
                            follow_redirects=True)
     nouvelle = initiale + timedelta(days=6)
-    assert f"reportée au {nouvelle:%d/%m/%Y}" in html(response)
+    assert (f"reportée du {date_longue(initiale)} au {date_longue(nouvelle)}"
+            in html(response))
     row_dossier = dossier(session_factory, iid)
     assert (row_dossier.jours_prolongation, row_dossier.date_limite_decision) == (6, nouvelle)
     # The agent now sees the document and the message.

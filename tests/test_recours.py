@@ -157,14 +157,20 @@ def test_sans_contestation_dans_les_deux_mois_la_decision_est_definitive(rt, ses
     assert dossier(session_factory, iid).statut == "refus"
 
 
-def test_contestation_tardive_refusee_avec_le_motif(rt, session_factory, users):
+def test_contestation_tardive_refusee_l_echeance_passe_avant(rt, session_factory, users):
+    """Règle : les minuteurs échus passent avant toute action. Une contestation envoyée
+    après la date limite, avant même le passage du worker, trouve la fenêtre fermée : la
+    décision devient définitive et rien n'est transmis à la commission."""
+    import pytest
+
+    from app.engine.errors import DeadlinePassed
+
     iid = refus_administratif(rt, session_factory, users)
     limite = echeance("contestation", clock.today())
-    # Sent after the deadline, before the timer worker closed the contest window.
     move_clock_to(moment_echeance(limite) + timedelta(hours=9))
-    contester(rt, session_factory, iid, users["emma.leroy"], "administrative")
-    courrier = letters(session_factory, iid)[-1]
-    assert courrier.objet.endswith("réclamation rejetée")
-    assert f"qui expirait le {limite:%d/%m/%Y}" in courrier.corps_html
+    with pytest.raises(DeadlinePassed):
+        contester(rt, session_factory, iid, users["emma.leroy"], "administrative")
     assert dossier(session_factory, iid).statut == "refus"
     assert open_tasks(session_factory, iid) == []
+    assert not any(c.objet.endswith("réclamation rejetée")
+                   for c in letters(session_factory, iid))

@@ -69,6 +69,24 @@ def test_une_decision_une_seconde_avant_la_date_limite_evite_le_rejet(rt, sessio
     assert letter_count(session_factory, iid, REJET) == 0
 
 
+def test_un_clic_tardif_de_l_agent_ne_l_emporte_pas_sur_l_echeance(rt, session_factory, users):
+    """Règle : les minuteurs échus passent avant toute action. L'agent qui valide la
+    vérification après la date limite (le worker n'étant pas encore passé) ne lance pas
+    l'examen : le rejet implicite tombe, et l'agent est prévenu."""
+    import pytest
+
+    from app.engine.errors import DeadlinePassed
+
+    iid = dossier_recu(rt, users)
+    move_clock_to(deadline_moment(session_factory, iid) + timedelta(hours=2))
+    with pytest.raises(DeadlinePassed, match="Le délai est dépassé"):
+        verifier(rt, session_factory, iid, users["agent.cramif"])
+    row = dossier(session_factory, iid)
+    assert (row.statut, row.decision) == ("rejet_implicite", "rejet_implicite")
+    assert "convoquer_assure" not in [t.element_id for t in open_tasks(session_factory, iid)]
+    assert letter_count(session_factory, iid, REJET) == 1
+
+
 def test_la_prolongation_pour_pieces_rearme_le_minuteur(rt, session_factory, users):
     iid = dossier_recu(rt, users)
     initiale = deadline_moment(session_factory, iid)

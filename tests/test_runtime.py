@@ -3,12 +3,13 @@ leave the database exactly as it was."""
 from __future__ import annotations
 
 import pytest
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from app.engine.errors import Conflict, Forbidden, FormInvalid, IncidentRaised
 from app.models import AuditLog, HumanTask, Incident, ProcessInstance
 
-from .conftest import advance_clock
+from .conftest import FIXTURES, advance_clock
 
 
 @pytest.fixture
@@ -192,15 +193,25 @@ def test_failing_first_script_keeps_the_started_instance_with_an_incident(
 
 
 def test_a_resubmitted_form_replaces_its_answers_instead_of_merging():
-    from types import SimpleNamespace
+    """Règle : un formulaire renvoyé remplace les réponses qu'il porte. SpiffWorkflow
+    fusionnerait en profondeur : un champ vidé à la seconde visite (le SIRET de l'employeur)
+    ou un pays retiré de la liste resteraient dans le dossier."""
+    from SpiffWorkflow.bpmn import BpmnWorkflow
+    from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
     from app.engine.runtime import store_form_data
 
-    # The smallest stand-in for a task: a spec without `variable`, and its data.
-    task = SimpleNamespace(task_spec=SimpleNamespace(variable=None),
-                           data={"pays": [{"nom": "Italie"}, {"nom": "Espagne"}], "autre": 1})
-    store_form_data(task, {"pays": [{"nom": "Italie"}]})  # Espagne removed on the 2nd visit
-    assert task.data == {"pays": [{"nom": "Italie"}], "autre": 1}
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_file(str(FIXTURES / "processes" / "petit_processus.bpmn"))
+    workflow = BpmnWorkflow(parser.get_spec("petit_processus"))
+    workflow.do_engine_steps()
+    (task,) = workflow.get_tasks(state=TaskState.READY, manual=True)
+    store_form_data(task, {"employeur": {"nom": "Société Lelièvre", "siret": "12345678900011"},
+                           "pays": [{"nom": "Italie"}, {"nom": "Espagne"}]})
+    store_form_data(task, {"employeur": {"nom": "Boulangerie du Four"},
+                           "pays": [{"nom": "Italie"}]})
+    assert task.data["employeur"] == {"nom": "Boulangerie du Four"}
+    assert task.data["pays"] == [{"nom": "Italie"}]
 
 
 def test_a_task_whose_lane_gives_no_role_is_an_incident_never_an_agents_task(

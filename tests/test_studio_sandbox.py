@@ -165,6 +165,8 @@ def test_a_test_run_never_appears_among_real_dossiers(analyste, app, session_fac
     listing = superviseur.get("/supervision/instances").get_data(as_text=True)
     assert "essai_courrier v" not in listing and f"/supervision/instances/{run}" not in listing
     assert "0 instance(s)" in listing
+    # Nor among the back office's tasks the superviseur reassigns.
+    assert "Examiner" not in superviseur.get("/agent/").get_data(as_text=True)
 
 
 def test_a_test_run_never_sends_a_letter(analyste, session_factory):

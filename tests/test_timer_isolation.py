@@ -86,7 +86,6 @@ def test_a_poisoned_instance_does_not_stop_the_others(session_factory, runtime, 
     audit = timer_audit(session_factory)
     assert {i: audit.get(i) for i in healthy} == dict.fromkeys(healthy, 1)  # all, once each
     assert script_poison not in audit and hook_poison not in audit  # rolled back
-    assert latency < 2.0
     with session_factory() as session:
         statuses = dict(session.execute(select(ProcessInstance.status, func.count()).where(
             ProcessInstance.id.in_(healthy)).group_by(ProcessInstance.status)).all())
@@ -157,6 +156,10 @@ def test_the_worker_never_fires_a_test_run(session_factory, runtime, deployed, u
     assert status_of(session_factory, essai) == "completed"
 
 
-def test_redeploying_the_fixtures_still_works(session_factory, folders):
-    # The poison process lives in this file, not in tests/fixtures (other tests copy it).
-    deploy_folder(session_factory, *folders)
+def test_the_shared_fixtures_hold_no_poison_process(session_factory, folders):
+    # The poison process lives in this file, not in tests/fixtures (other tests copy it):
+    # the shared fixtures deploy as they are, each process once, the poison not among them.
+    report = deploy_folder(session_factory, *folders)
+    expected = {path.stem for path in folders[0].glob("*.bpmn")}
+    assert set(report.new_versions) == expected
+    assert not any("poison" in key for key in report.new_versions)

@@ -65,7 +65,7 @@ def test_the_conversation_loops_on_unknown_text_then_follows_the_answers(runtime
     runtime.complete_task(_open_task(session_factory, iid).id, marie,
                           {"message": "je veux ma pension invalidité"})
     for element, data in (("decision_medecin", {"decision_medecin": "non"}),
-                          ("situation_actuelle", {"situation_actuelle": "chomage"}),
+                          ("situation_actuelle", {"situation_actuelle": "travail"}),
                           ("evaluation_medecin", {"evaluation_medecin": True}),
                           ("employeurs", {"plusieurs_employeurs": False})):
         task = _open_task(session_factory, iid)

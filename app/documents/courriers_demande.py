@@ -4,6 +4,20 @@ from __future__ import annotations
 from . import letters
 from .delivery import LetterInput, assure_ctx, builder, recours_ctx
 
+# The CRA of a caisse that has its own secretariat address (the CRAMIF's), named as the
+# téléservice's accusé de réception names it, capitals included.
+SECRETARIAT_CRA = ("Secrétariat de la Commission de Recours Amiable du Conseil "
+                   "d'Administration de la {caisse}")
+
+
+def recours_accuse(caisse: str) -> dict:
+    """Where to contest, as the accusé writes it: the CRAMIF's CRA by its official line and
+    postal address; another caisse's CRA by name (its address is on ameli.fr)."""
+    recours = recours_ctx(caisse)
+    if recours.get("adresse"):
+        recours["organisme"] = SECRETARIAT_CRA.format(caisse=caisse)
+    return recours
+
 
 @builder("accuse_reception")
 def accuse_reception(letter: LetterInput):
@@ -13,7 +27,7 @@ def accuse_reception(letter: LetterInput):
         "date_reception": dossier.date_reception,
         "date_limite_decision": dossier.date_limite_decision,
         "service": f"Service Invalidité de la {dossier.caisse_code}",
-        "recours": recours_ctx(dossier.caisse_code),
+        "recours": recours_accuse(dossier.caisse_code),
     })
 
 

@@ -15,6 +15,7 @@ from app.domain import coordonnees_recours
 
 from . import letters
 from .delivery import LetterInput, assure_ctx, builder
+from .formats import date_longue
 
 # Labels of the documents an agent may ask for (same keys and labels as the form
 # forms/instruction_verification.json, checked by a test).
@@ -74,7 +75,7 @@ def demande_pieces(letter: LetterInput):
     precision = data.get("precision_pieces") or None
     relance = bool(letter.params.get("relance"))
     if relance:
-        rappel = (f"Rappel : nous vous avons demandé ces documents le {demande:%d/%m/%Y} et ne "
+        rappel = (f"Rappel : nous vous avons demandé ces documents le {date_longue(demande)} et ne "
                   "les avons pas encore reçus.")
         precision = f"{rappel} {precision}" if precision else rappel
     lettre = letters.demande_pieces({

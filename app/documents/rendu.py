@@ -81,6 +81,7 @@ def environnement() -> Environment:
         date_longue=formats.date_longue,
         date_jour=formats.date_jour_longue,
         date_heure=formats.date_heure_longue,
+        echeance=formats.echeance_fr,
         montant=formats.montant,
         taux=formats.taux,
         nombre=formats.nombre,

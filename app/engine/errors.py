@@ -23,6 +23,11 @@ class Conflict(RuntimeServiceError):
     status = 409
 
 
+class DeadlinePassed(Conflict):
+    """The task's deadline passed before the click: its due timer fired first and took the
+    task away (a tacit refusal, a reminder…)."""
+
+
 class FormInvalid(RuntimeServiceError):
     status = 422
 

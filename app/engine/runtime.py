@@ -23,7 +23,7 @@ from app.models import HumanTask, Incident, ProcessInstance, ProcessVersion, Use
 
 from .clock import clock
 from .deploy import latest_version
-from .errors import Conflict, Forbidden, FormInvalid, IncidentRaised, NotFound
+from .errors import Conflict, DeadlinePassed, Forbidden, FormInvalid, IncidentRaised, NotFound
 from .incidents import INCIDENT_TEXT, CreationFailed
 from .persistence import load_workflow, save_workflow
 from .sandbox import shift_waiting_timers
@@ -109,7 +109,11 @@ class Runtime(StepRunner):
     # ----- human tasks --------------------------------------------------------------------
     def complete_task(self, task_row_id: int, user: User, data: dict,
                       expected_lock_version: int | None = None) -> int:
-        """Complete a READY user task with form data; return the instance id."""
+        """Complete a READY user task with form data; return the instance id. Due timers of
+        the instance fire first: a deadline always wins over a late click, whatever door the
+        click came through (page or API)."""
+        self._due_timers_first(task_row_id)
+
         def locate(session) -> ProcessInstance:
             row = self._task_row(session, task_row_id, user)
             schema = self.form_schema(session, row.instance.process_version,
@@ -138,6 +142,24 @@ class Runtime(StepRunner):
 
         return self._step(locate, user.id, {"type": "complete", "task_row_id": task_row_id,
                                             "user_id": user.id, "data": data}, act)
+
+    def _due_timers_first(self, task_row_id: int) -> None:
+        with self.session_factory() as session:
+            row = session.get(HumanTask, task_row_id)
+            instance = row.instance if row is not None else None
+            due = (instance is not None and not instance.sandbox
+                   and instance.status == "running" and instance.next_timer_at is not None
+                   and instance.next_timer_at <= clock.now())
+        if not due:
+            return
+        try:
+            self.fire_timers(instance.id)
+        except Conflict:
+            pass  # a worker fired them at the same moment: the outcome is the same
+        with self.session_factory() as session:
+            if session.get(HumanTask, task_row_id).status != "open":
+                raise DeadlinePassed("Le délai est dépassé : cette tâche a été annulée par "
+                                     "l'échéance (voir l'historique du dossier).")
 
     def _task_row(self, session, task_row_id: int, user: User,
                   ignore_claim: bool = False) -> HumanTask:

@@ -14,11 +14,15 @@ else the properties' order. Each property's `title` is its label, `description` 
 Widget by property kind:
 - `type: string` → text input (`maxLength`, `pattern`, `minLength` checked server-side);
   `x-widget: "textarea"` → textarea; `x-autocomplete` / `x-inputmode` passed to the input.
+  `x-ignoreSpaces: true` → every space (and other blank) removed before validation and from
+  the stored value (a number typed in groups, « 12 34 56 78 90 »).
 - `format: "date"` → text input with the hint « Format attendu : JJ/MM/AAAA »; typed as
   JJ/MM/AAAA, stored as ISO YYYY-MM-DD; `x-notFuture: true` refuses dates after `today`.
 - `type: integer | number` → text input; « 1 000 » and « 12,5 » are understood.
 - `enum` + `x-enumLabels` (dict value→label, or list) or `oneOf: [{const, title}]` → radios;
   `x-widget: "select"` → select; optional `x-enumHints` per option; `x-inline: true`.
+  A long fixed list (countries) is written into the JSON by a generator: `x-enumSource:
+  "pays"` marks the property, `python -m app.forms.pays <form.json>` fills it (app/forms/pays.py).
 - `type: boolean` → one checkbox (unchecked = false; `const: true` to require it), or
   Oui/Non radios with `x-widget: "ouinon"`.
 - `type: array`, `items.enum`, `uniqueItems` → checkbox group; `minItems`;

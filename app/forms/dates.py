@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from babel.dates import format_date
+
 # Lenient on separators and leading zeros (« 1/2/2025 », « 01.02.2025 », « 01-02-2025 »): the
 # person should not fail on typography. The year must have four digits, so « 01/01/200 »
 # (a typo seen in the téléservice's own screenshots) is refused rather than guessed.
@@ -34,12 +36,16 @@ def parse_date(text: str) -> date | None:
 
 
 def display_date(value: object) -> str:
-    """ISO dates shown as JJ/MM/AAAA; anything else (what was typed) shown untouched."""
-    if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
+    """ISO dates shown as JJ/MM/AAAA (Babel, French locale, as app/documents/formats.py
+    `date_courte`); anything else (what was typed) shown untouched."""
     text = "" if value is None else str(value)
-    match = _ISO.match(text)
+    match = None if isinstance(value, date) else _ISO.match(text)
     if match:
-        year, month, day = match.groups()
-        return f"{day}/{month}/{year}"
+        try:
+            value = date.fromisoformat(text)
+        except ValueError:  # « 2025-02-31 »: no such day, shown in the order it is read
+            year, month, day = match.groups()
+            return f"{day}/{month}/{year}"
+    if isinstance(value, date):
+        return format_date(value, "dd/MM/y", locale="fr_FR")
     return text

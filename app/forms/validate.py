@@ -3,7 +3,8 @@
 Order of work, and why:
 1. fields whose `x-visibleWhen` is false are dropped first, so a stale or forged value for a
    question that does not apply is neither checked nor kept;
-2. dates are converted to ISO and the custom keywords checked (`x-notFuture`, `x-periods`,
+2. spaces are removed where the schema says they mean nothing (`x-ignoreSpaces`), dates are
+   converted to ISO and the custom keywords checked (`x-notFuture`, `x-periods`,
    `x-exclusive`) with the HTML names of the fields;
 3. blank repeated rows are set aside (an « Ajouter » clicked by mistake is not an error) and
    unknown keys dropped; what remains is the clean data;
@@ -91,6 +92,9 @@ def _check_object(root: dict, obj: dict, data: dict, prefix: str, today: date,
         value = data.get(f.key)
         if value is None:
             continue
+        if f.schema.get("x-ignoreSpaces") and isinstance(value, str):
+            # « 12 34 56 78 90 » as printed on the card: the spaces carry no meaning.
+            value = data[f.key] = "".join(value.split())
         if f.kind == "date" and isinstance(value, str):
             day = parse_date(value)
             if day is None:

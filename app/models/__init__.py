@@ -4,18 +4,23 @@ from .caisse_data import DonneesCaisse
 from .deployment import DeployedFile, ProcessVersion
 from .dossier import STATUTS, Dossier
 from .instance import STATUSES, HumanTask, Incident, ProcessInstance
+from .messagerie import AUTEURS, SERVICES, STATUTS_CONVERSATION, Conversation, PieceJointe
 from .records import AppSetting, AuditLog, Document, Message
 from .studio import SandboxFile, SandboxRun
 from .user import ROLES, Caisse, User
 
 __all__ = [
+    "AUTEURS",
     "ROLES",
+    "SERVICES",
     "STATUSES",
     "STATUTS",
+    "STATUTS_CONVERSATION",
     "AppSetting",
     "AuditLog",
     "Base",
     "Caisse",
+    "Conversation",
     "DeployedFile",
     "Document",
     "DonneesCaisse",
@@ -23,6 +28,7 @@ __all__ = [
     "HumanTask",
     "Incident",
     "Message",
+    "PieceJointe",
     "ProcessInstance",
     "ProcessVersion",
     "SandboxFile",

@@ -25,17 +25,29 @@ class Document(Base):
 
 
 class Message(Base):
-    """A letter in the assuré's messagerie (with its PDF as a Document)."""
+    """One message of the messagerie: a letter of the process (HTML body, PDF Document), or
+    a text written by the assuré or by the staff inside a conversation (models/messagerie.py).
+
+    `recipient_id` is the assuré for what the caisse sends (letters, answers: the unread count
+    of the assuré) and empty for what the assuré writes; `read_at` is when the other side
+    first read it. Only letters carry `instance_id`: written messages reach a dossier through
+    their conversation, so that no medical message ever shows among a dossier's letters.
+    """
 
     __tablename__ = "message"
     __table_args__ = (Index("ix_message_inbox", "recipient_id", "read_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    recipient_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
     objet: Mapped[str] = mapped_column(String(255))
-    corps_html: Mapped[str] = mapped_column(Text)
+    corps_html: Mapped[str] = mapped_column(Text, default="")  # letters (escaped when built)
+    texte: Mapped[str] = mapped_column(Text, default="")  # written messages (plain text)
     document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversation.id"),
+                                                        index=True)
+    author_kind: Mapped[str] = mapped_column(String(10), default="system")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[datetime]
     read_at: Mapped[datetime | None]
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from app.documents.formats import montant, nombre
+from app.documents.formats import date_courte, montant, nombre
 from app.domain import (
     conditions_administratives,
     conditions_non_salarie,
@@ -26,8 +26,7 @@ from app.models import DonneesCaisse, Dossier, User
 def jj_mm_aaaa(jour: date | str | None) -> str:
     if not jour:
         return ""
-    jour = date.fromisoformat(jour) if isinstance(jour, str) else jour
-    return f"{jour:%d/%m/%Y}"
+    return date_courte(jour)
 
 
 def departement_de(user: User) -> str:

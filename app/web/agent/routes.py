@@ -11,11 +11,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.documents.formats import date_longue, montant, taux
-from app.engine.clock import PARIS, clock
+from app.documents.formats import date_longue, dernier_jour, taux
+from app.engine.clock import clock
 from app.engine.runtime import may_act
 from app.models import Dossier, HumanTask, ProcessInstance, User
 
+from ..shared.filters import euros
 from ..shared.inbox import visible_tasks
 from ..shared.security import roles
 from ..shared.services import db, services
@@ -187,7 +188,7 @@ def claimed_or_free(row: HumanTask) -> bool:
 
 @bp.app_template_filter("agent_euros")
 def agent_euros(value) -> str:
-    return montant(value) if value not in (None, "") else "—"
+    return euros(value)
 
 
 @bp.app_template_filter("agent_dernier_jour")
@@ -195,7 +196,7 @@ def agent_dernier_jour(due_at: datetime | None) -> str:
     """A due moment (midnight that ends the last day) shown as that last day."""
     if due_at is None:
         return ""
-    return date_longue((due_at - timedelta(microseconds=1)).astimezone(PARIS).date())
+    return date_longue(dernier_jour(due_at))
 
 
 @bp.app_template_filter("agent_taux")

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from app.documents.storage import safe_download_name
 from app.engine.clock import clock
-from app.engine.errors import Conflict
+from app.engine.errors import DeadlinePassed
 from app.forms import parse_submission, render_form, validate
 from app.models import AuditLog, Caisse, Document, Dossier, HumanTask, Message, User
 
@@ -100,20 +100,6 @@ def dossier_context(session, dossier: Dossier, data: dict) -> dict:
     }
 
 
-def _due_timers_first(row: HumanTask) -> bool:
-    """Fire the instance's due timers before acting, so a deadline always wins over a late
-    click; True when the task is still open afterwards."""
-    instance = row.instance
-    if instance.next_timer_at is not None and instance.next_timer_at <= clock.now():
-        try:
-            services().runtime.fire_timers(instance.id)
-        except Conflict:
-            pass
-    db().expire_all()
-    current = db().get(HumanTask, row.id)
-    return current is not None and current.status == "open"
-
-
 @bp.route("/taches/<int:task_id>", methods=["GET", "POST"])
 @roles("agent", "medecin_conseil")
 def tache(task_id: int):
@@ -138,13 +124,13 @@ def tache(task_id: int):
         clean, errors = validate(schema, raw, clock.today())
         errors.update(panel.check(clean) if not errors else {})
         if not errors:
-            if not _due_timers_first(row):
-                flash("Le délai est dépassé : cette tâche a été annulée (voir l'historique du "
-                      "dossier).", "error")
-                return redirect(url_for("agent.dossier", numero=dossier.numero))
             version = request.form.get("version", "")
-            runtime.complete_task(row.id, current_user, {**clean, **panel.extras(clean)},
-                                  int(version) if IDENTIFIANT.fullmatch(version) else None)
+            try:
+                runtime.complete_task(row.id, current_user, {**clean, **panel.extras(clean)},
+                                      int(version) if IDENTIFIANT.fullmatch(version) else None)
+            except DeadlinePassed as late:
+                flash(late.message, "error")
+                return redirect(url_for("agent.dossier", numero=dossier.numero))
             flash(f"« {row.title} » : c'est fait pour le dossier {dossier.numero}.", "success")
             return redirect(url_for("agent.inbox"))
         values = raw

@@ -4,10 +4,15 @@ The diagram asks the questions (its user tasks and their forms) and writes the t
 (`echanges`, kept in the instance for the superviseur); this page only shows the bubbles and
 turns the open task's form into quick-reply buttons or a text box. Every answer is a plain
 POST and the page is rendered again, so the chat works without JavaScript.
+
+ameliBot is the compulsory way into the online request (téléservice: « L'assuré doit
+obligatoirement passer par ameliBot »): a conversation that ends on the request's link opens
+the request's pages for this login session (`ORIENTATION` in the Flask session, tied to the
+account); see `oriented_to_request`.
 """
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
@@ -23,13 +28,42 @@ from ..shared.params import parse_id
 from ..shared.security import roles
 from ..shared.services import db, services
 from .blueprint import bp
-from .outils import TRIAGE, instance_data, my_instance
+from .outils import TRIAGE, draft_of, instance_data, my_instance
 
 # Where the links written by the diagram (`"lien"` of a bot message) lead.
 LIENS = {
     "demande": "assure.demande_info",
     "formulaire_papier": "assure.formulaire_papier",
 }
+ISSUE_DEMANDE = "demande"  # the `issue` the diagram writes when it offers the online request
+ORIENTATION = "amelibot_demande"  # session key: the account ameliBot led to the request
+
+
+def oriented_to_request() -> bool:
+    """ameliBot led this account to the online request during this login session."""
+    return session.get(ORIENTATION) == current_user.id
+
+
+def detour_to_amelibot():
+    """ameliBot is compulsory to start the online request: without a draft to resume, the
+    request's pages open only once a conversation led there in this session; otherwise the
+    assuré is sent to ameliBot (a redirect; None when the way is open)."""
+    if draft_of(current_user.id) is not None or oriented_to_request():
+        return None
+    flash("Pour demander une pension d'invalidité en ligne, commencez par ameliBot : il "
+          "vérifie avec vous que la demande en ligne correspond à votre situation.", "info")
+    return redirect(url_for(".amelibot"), 303)
+
+
+def forget_orientation() -> None:
+    """One orientation opens one request: once it is started, the next needs ameliBot."""
+    session.pop(ORIENTATION, None)
+
+
+def _remember_orientation(instance: ProcessInstance) -> None:
+    db().refresh(instance)
+    if instance.status == "completed" and instance_data(instance).get("issue") == ISSUE_DEMANDE:
+        session[ORIENTATION] = current_user.id
 
 
 def _running_conversation() -> ProcessInstance | None:
@@ -91,6 +125,7 @@ def amelibot_conversation(instance_id: int):
             except Conflict:
                 pass  # already answered (double click): show the conversation as it is
             if not errors:
+                _remember_orientation(instance)
                 return redirect(url_for(".amelibot_conversation", instance_id=instance.id,
                                         _anchor="derniere-reponse"), 303)
         status = 422

@@ -31,12 +31,13 @@ from app.engine.clock import clock
 from app.engine.errors import Conflict, FormInvalid
 from app.engine.parcours import entry_key
 from app.forms import parse_submission, read_submission, render_form, validate
-from app.models import AuditLog, Caisse, Document, Dossier, HumanTask, User
+from app.models import AuditLog, Document, Dossier, HumanTask, User
 
 from ..shared.params import parse_id
 from ..shared.security import roles
 from ..shared.services import db, services
 from .blueprint import bp
+from .chat import detour_to_amelibot, forget_orientation
 from .outils import (
     DEMANDE,
     caisse_pour,
@@ -64,6 +65,9 @@ class DraftExists(Exception):
 @bp.get("/demande")
 @roles("assure")
 def demande_info():
+    detour = detour_to_amelibot()
+    if detour is not None:
+        return detour
     today = clock.today()
     age = None
     if current_user.date_naissance:
@@ -82,21 +86,13 @@ def demande_info():
                            brouillon=draft_of(current_user.id))
 
 
-@bp.get("/demande/formulaire-papier")
-@roles("assure")
-def formulaire_papier():
-    caisse = None
-    try:
-        caisse = db().get(Caisse, caisse_pour(current_user.code_postal))
-    except ValueError:
-        caisse = None
-    return render_template("assure/formulaire_papier.html", caisse=caisse)
-
-
 # ----- start or resume ----------------------------------------------------------------------
 @bp.post("/demande/demarrer")
 @roles("assure")
 def demande_demarrer():
+    detour = detour_to_amelibot()
+    if detour is not None:
+        return detour
     draft = draft_of(current_user.id)
     if draft is not None:
         flash("Vous avez déjà une demande en cours : vous la reprenez là où vous l'aviez "
@@ -109,6 +105,7 @@ def demande_demarrer():
               "postal dans « Mes informations ».", "error")
         return redirect(url_for(".informations"), 303)
     numero = start_demande(current_user.id, caisse)
+    forget_orientation()
     return redirect(url_for(".demande_etape", numero=numero), 303)
 
 

@@ -1,5 +1,6 @@
 """Around the steps of the online request: « Retour » to the previous step, leaving the
-request to change the account's address, and the PDF of the récapitulatif once sent."""
+request to change the account's address, the PDF of the récapitulatif once sent, and the
+paper form S4150 for those the online request does not cover (more than one employer)."""
 from __future__ import annotations
 
 import io
@@ -8,14 +9,46 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_login import current_user
 
 from app.engine.errors import Conflict
+from app.models import Caisse
 
 from ..shared.params import parse_id
 from ..shared.security import roles
-from ..shared.services import services
+from ..shared.services import db, services
 from .blueprint import bp
 from .demande import _step_row
-from .outils import my_dossier, parcours_demande, submitted_data
+from .outils import caisse_pour, my_dossier, parcours_demande, submitted_data
 from .recap import recapitulatif_pdf
+
+# The official form is linked, never copied here: its publishers keep it up to date.
+LIENS_S4150 = {
+    "ameli": "https://www.ameli.fr/assure/formulaires",
+    "service_public": "https://www.service-public.fr/particuliers/vosdroits/F672",
+}
+TELEPHONE = "36 46"  # the Assurance Maladie's number
+TELEPHONE_TARIF = "service gratuit + prix d'un appel"
+
+
+# ----- the paper form S4150 (cerfa n° 11174) -----------------------------------------------
+def _papier_context() -> dict:
+    try:
+        caisse = db().get(Caisse, caisse_pour(current_user.code_postal))
+    except ValueError:  # no usable postcode on the account: the page goes without the address
+        caisse = None
+    return {"caisse": caisse, "liens": LIENS_S4150, "telephone": TELEPHONE,
+            "telephone_tarif": TELEPHONE_TARIF}
+
+
+@bp.get("/demande/formulaire-papier")
+@roles("assure")
+def formulaire_papier():
+    return render_template("assure/formulaire_papier.html", **_papier_context())
+
+
+@bp.get("/demande/formulaire-papier/imprimer")
+@roles("assure")
+def formulaire_papier_imprimable():
+    """The same information on one plain page, to print and keep beside the form."""
+    return render_template("assure/formulaire_papier_imprimable.html", **_papier_context())
 
 
 @bp.post("/demande/<numero>/retour")

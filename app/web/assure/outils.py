@@ -74,6 +74,7 @@ def open_tasks(instance_id: int, user_id: int) -> list[HumanTask]:
 
 
 def unread_count(user_id: int) -> int:
+    """What the caisse sent (letters, answers in a conversation) and the assuré has not read."""
     return db().scalar(select(func.count(Message.id)).where(
         Message.recipient_id == user_id, Message.read_at.is_(None))) or 0
 
@@ -174,6 +175,7 @@ def submitted_data(dossier: Dossier) -> dict | None:
 def identite(user: User) -> dict:
     """What the account says about the person (read only in the request)."""
     return {
+        "civilite": user.civilite or "",  # « M. », « Mme », as the téléservice writes it
         "nom": user.nom, "prenom": user.prenom,
         "date_naissance": user.date_naissance.isoformat() if user.date_naissance else None,
         "adresse": user.adresse, "code_postal": user.code_postal, "ville": user.ville,

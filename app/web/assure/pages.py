@@ -6,6 +6,8 @@
   BPMN element id here: the analyst may rename the task.
 - `DOSSIER_ACTIONS`: functions `(dossier) -> list[(label, url)]` adding buttons to the
   dossier page (e.g. « Contester la décision »).
+- `DOSSIER_CONTEXT`: functions `(dossier) -> dict` adding what their part of the dossier
+  page needs (the documents sent, the claim before the commission…) to its template.
 """
 from __future__ import annotations
 
@@ -13,7 +15,15 @@ from collections.abc import Callable
 
 TASK_PAGES: dict[str, str] = {}
 DOSSIER_ACTIONS: list[Callable] = []
+DOSSIER_CONTEXT: list[Callable] = []
 
 
 def dossier_actions(dossier) -> list[tuple[str, str]]:
     return [action for build in DOSSIER_ACTIONS for action in build(dossier)]
+
+
+def dossier_context(dossier) -> dict:
+    context: dict = {}
+    for build in DOSSIER_CONTEXT:
+        context.update(build(dossier))
+    return context

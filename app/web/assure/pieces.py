@@ -2,25 +2,30 @@
 « Fournir les pièces demandées » is listed on the dossier page; it leads here.
 
 Works without JavaScript: « Ajouter » stores the chosen PDF files at once (they are then part
-of the dossier), « Retirer » removes one not yet sent, « Envoyer mes documents » completes
-the « Fournir les pièces demandées » task with every document added for this request. The
-decision deadline is moved back by the time taken to answer, and the page says so.
+of the dossier; a refused file among several is listed with its reason, the others are kept),
+« Retirer » removes one not yet sent, « Envoyer mes documents » completes the « Fournir les
+pièces demandées » task with every document added for this request. The decision deadline is
+moved back by the time taken to answer, and the page says so; an accusé de réception goes to
+the messagerie (app/documents/accuses.py) and the documents sent are listed on the dossier
+page.
 """
 from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from app.documents import accuses
 from app.documents.courriers_instruction import PIECES
-from app.documents.formats import taille
+from app.documents.formats import date_longue, echeance_fr, taille
 from app.documents.storage import safe_download_name
 from app.documents.uploads import TAILLE_MAX, UploadRefuse, verifier_avis_imposition
 from app.engine import screens
-from app.engine.clock import clock
+from app.engine.clock import PARIS, clock
 from app.engine.errors import Conflict
+from app.engine.next_steps import en_cours
 from app.models import AuditLog, Document, Dossier, HumanTask
 
 from ..shared.security import roles
@@ -32,6 +37,7 @@ from .outils import ecran_kind
 
 ECRAN = screens.PIECES  # the `ecran` property of the task in the diagram
 KIND = "piece_justificative"
+ENVOYEES = "pieces_envoyees"  # audit action of « Envoyer mes documents » (the ids sent)
 MAX_DOCUMENTS = 10
 AIDE_PDF = ("Enregistrez ou numérisez votre document au format PDF (toutes les pages), puis "
             "déposez-le à nouveau.")
@@ -101,12 +107,13 @@ def deposer(task_id: int):
               "info")
         return redirect(back)
     errors: dict[str, str] = {}
+    refuses: list[str] = []
     message = ""
     if request.method == "POST":
         action = request.form.get("action", "")
         message = request.form.get("message_assure", "").strip()[:2000]
         if action == "ajouter":
-            errors = _ajouter(row, dossier)
+            errors, refuses = _ajouter(row)
             if not errors:
                 return redirect(url_for(".deposer", task_id=row.id))
         elif action.startswith("retirer:"):
@@ -125,6 +132,7 @@ def deposer(task_id: int):
     data = task_data(db(), services().runtime, row)
     return render_template(
         "assure_suivi/pieces.html", row=row, dossier=dossier, errors=errors, message=message,
+        refuses=refuses,
         pieces=[PIECES.get(p, p) for p in data.get("pieces_demandees") or []],
         precision=data.get("precision_pieces"), date_limite_reponse=data.get(
             "date_limite_reponse"), documents=staged(row), max_documents=MAX_DOCUMENTS,
@@ -133,25 +141,56 @@ def deposer(task_id: int):
     ), (422 if errors else 200)
 
 
+def _delai_decision(avant: date | None, dossier: Dossier) -> str:
+    """Say the decision deadline moved only when it did (an answer on the day of the request
+    extends it by nothing)."""
+    apres = dossier.date_limite_decision
+    if apres is None:
+        return ""
+    if avant is not None and apres != avant:
+        return (f"La date limite de décision est reportée du {date_longue(avant)} au "
+                f"{date_longue(apres)} : la décision est attendue {echeance_fr(apres)}.")
+    return f"La décision reste attendue {echeance_fr(apres)}."
+
+
 def _jour(value: str | None) -> date:
     return date.fromisoformat(value) if value else clock.today()
 
 
-def _ajouter(row: HumanTask, dossier: Dossier) -> dict[str, str]:
+def _ajouter(row: HumanTask) -> tuple[dict[str, str], list[str]]:
+    """Store every acceptable file chosen at once: a refused one (not a PDF, too large, over
+    the limit…) is reported with its reason and never drops the others.
+    → (the field's error, one French sentence per refused file)."""
     files = [f for f in request.files.getlist("document") if f and f.filename]
     if not files:
-        return {"document": "Choisissez un fichier PDF à ajouter."}
-    if len(staged(row)) + len(files) > MAX_DOCUMENTS:
-        return {"document": f"Vous pouvez envoyer au plus {MAX_DOCUMENTS} documents."}
-    checked = []
+        return {"document": "Choisissez un fichier PDF à ajouter."}, []
+    places = MAX_DOCUMENTS - len(staged(row))
+    checked, refuses = [], []
     for upload in files:
-        content = upload.read(TAILLE_MAX + 1)
         nom = safe_download_name(upload.filename, "document.pdf")
+        if len(checked) >= places:
+            refuses.append(f"« {nom} » n'a pas été ajouté : vous pouvez envoyer au plus "
+                           f"{MAX_DOCUMENTS} documents.")
+            continue
+        content = upload.read(TAILLE_MAX + 1)
         try:
             info = verifier_avis_imposition(content, upload.filename)
         except UploadRefuse as err:
-            return {"document": refus_message(nom, err)}
+            refuses.append(refus_message(nom, err))
+            continue
         checked.append((nom, content, info))
+    if checked:
+        _stocker(row, checked)
+        noms = ", ".join(nom for nom, _c, _i in checked)
+        flash(f"Document{'s' if len(checked) > 1 else ''} ajouté{'s' if len(checked) > 1 else ''}"
+              f" : {noms}. Ajoutez les autres pièces, puis cliquez sur « Envoyer mes "
+              "documents ».", "success")
+    if not refuses:
+        return {}, []
+    return {"document": " ".join(refuses)}, refuses
+
+
+def _stocker(row: HumanTask, checked: list) -> None:
     store = services().store
     with services().session_factory() as session, session.begin():
         for nom, content, _info in checked:
@@ -166,10 +205,6 @@ def _ajouter(row: HumanTask, dossier: Dossier) -> dict[str, str]:
                                  action="document_depose", instance_id=row.instance_id,
                                  element_id=row.element_id,
                                  details={"document_id": document.id}))
-    noms = ", ".join(nom for nom, _c, _i in checked)
-    flash(f"Document ajouté : {noms}. Ajoutez les autres pièces, puis cliquez sur « Envoyer "
-          "mes documents ».", "success")
-    return {}
 
 
 def _retirer(row: HumanTask, ident: str) -> None:
@@ -193,6 +228,7 @@ def _envoyer(row, dossier, documents, message, back):
                                   for d in documents]}
     if message:
         data["message_assure"] = message
+    avant = dossier.date_limite_decision
     try:
         services().runtime.complete_task(row.id, current_user, data)
     except Conflict as err:
@@ -200,9 +236,60 @@ def _envoyer(row, dossier, documents, message, back):
         return redirect(back)
     db().expire_all()
     updated = db().get(Dossier, dossier.id)
-    flash("Vos documents ont été transmis à votre caisse. La date limite de décision est "
-          f"reportée au {updated.date_limite_decision:%d/%m/%Y}.", "success")
+    flash(f"Vos documents ont été transmis à votre caisse. {_delai_decision(avant, updated)}",
+          "success")
+    poster_accuse(updated, accuses.PIECES, {
+        "documents": [{"nom": d.original_name, "taille": d.size} for d in documents],
+        "message": bool(message), "etapes": _etapes(updated)},
+        ENVOYEES, {"documents": [d.id for d in documents]})
     return redirect(back)
 
 
+def _etapes(dossier: Dossier) -> list[dict]:
+    """What the dossier is waiting for now (the diagram's names and lanes, no data)."""
+    workflow = services().runtime.workflow_of(db(), dossier.instance)
+    return [{"libelle": e.libelle, "acteur": e.acteur}
+            for e in en_cours(db(), workflow, dossier.instance)]
+
+
+def poster_accuse(dossier: Dossier, modele: str, data: dict, action: str,
+                  details: dict) -> None:
+    """The accusé de réception of what the assuré just sent, in its own transaction with the
+    audit row of the sending (`action`). What was sent is already recorded: a failure here
+    is logged and said, never turned into an error page."""
+    now = clock.now()
+    try:
+        with services().session_factory() as session, session.begin():
+            message = accuses.envoyer(
+                session, services().store, dossier.instance_id, modele,
+                {**data, "recu_le": now.astimezone(PARIS).isoformat()},
+                today=clock.today, now=clock.now)
+            session.flush()
+            session.add(AuditLog(at=now, user_id=current_user.id, action=action,
+                                 instance_id=dossier.instance_id,
+                                 details={**details, "message_id": message.id}))
+    except Exception:  # the sending itself is committed: only the receipt failed
+        current_app.logger.exception("accusé de réception non envoyé (%s)", dossier.numero)
+        flash("L'accusé de réception n'a pas pu être déposé dans votre messagerie : votre "
+              "envoi est pourtant bien enregistré.", "warning")
+        return
+    flash("Un accusé de réception a été déposé dans votre messagerie.", "info")
+
+
+def documents_envoyes(dossier: Dossier) -> dict:
+    """The documents the assuré sent in answer to requests for documents, with when they
+    were sent (a file added but never sent is not listed: the caisse did not receive it)."""
+    rows = db().scalars(select(AuditLog).where(
+        AuditLog.instance_id == dossier.instance_id, AuditLog.action == ENVOYEES)
+        .order_by(AuditLog.at, AuditLog.id)).all()
+    envoye_le = {ident: row.at for row in rows for ident in row.details.get("documents", [])}
+    if not envoye_le:
+        return {"pieces_envoyees": []}
+    documents = db().scalars(select(Document).where(
+        Document.id.in_(envoye_le), Document.owner_id == dossier.assure_id)
+        .order_by(Document.id)).all()
+    return {"pieces_envoyees": [(d, envoye_le[d.id]) for d in documents]}
+
+
 assure_pages.TASK_PAGES[ECRAN] = "assure_pieces.deposer"
+assure_pages.DOSSIER_CONTEXT.append(documents_envoyes)

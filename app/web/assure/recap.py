@@ -96,13 +96,16 @@ def groupes(root: dict, obj: dict, data, titre: str | None = None) -> list[Group
 
 
 def _period(schema: dict, value) -> str | None:
-    """« du 05/05/2021 au 21/05/2021 » for a two-date period object."""
+    """« du 05/05/2021 au 21/05/2021 » for a two-date period object; « depuis le
+    05/05/2021 (en cours) » when the end was left empty (a job still held)."""
     pairs = schema.get("x-periods") or []
     if len(pairs) == 1 and set(schema.get("properties", {})) == set(pairs[0]) \
             and isinstance(value, dict):
         start, end = (value.get(k) for k in pairs[0])
         if start and end:
             return f"du {display_date(start)} au {display_date(end)}"
+        if start:
+            return f"depuis le {display_date(start)} (en cours)"
     return None
 
 
@@ -110,7 +113,8 @@ def identite_lignes(ident: dict) -> list[tuple[str, str]]:
     adresse = " ".join(p for p in (ident.get("adresse"), ident.get("code_postal"),
                                    ident.get("ville")) if p)
     return [
-        ("Nom", f"{ident.get('prenom', '')} {ident.get('nom', '').upper()}".strip()),
+        ("Nom", " ".join(p for p in (ident.get("civilite"), ident.get("prenom"),
+                                     (ident.get("nom") or "").upper()) if p)),
         ("Né(e) le", display_date(ident.get("date_naissance")) or "—"),
         ("Adresse", adresse or "—"),
         ("Mail", ident.get("email") or "—"),

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 
 from flask import (
-    abort,
     flash,
     redirect,
     render_template,
@@ -19,7 +18,6 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
 from sqlalchemy import select
 
 from app.documents.storage import safe_download_name
@@ -129,7 +127,7 @@ def dossier(numero: str):
                                                                             dossier.statut),
         timeline=timeline(dossier), demande_tasks=demande_tasks, tasks=other_tasks,
         actions=assure_pages.dossier_actions(dossier), messages=messages, avis=avis,
-        en_ligne=en_ligne)
+        en_ligne=en_ligne, **assure_pages.dossier_context(dossier))
 
 
 def _submitted_data(dossier: Dossier) -> dict | None:
@@ -201,37 +199,6 @@ def _task_schema(row: HumanTask) -> dict:
         return {"type": "object", "properties": {}}
     schema = services().runtime.form_schema(db(), row.instance.process_version, row.form)
     return schema or {"type": "object", "properties": {}}
-
-
-# ----- messagerie ---------------------------------------------------------------------------
-@bp.get("/messagerie")
-@roles("assure")
-def messagerie():
-    messages = db().scalars(select(Message).where(Message.recipient_id == current_user.id)
-                            .order_by(Message.created_at.desc(), Message.id.desc())).all()
-    numeros = dict(db().execute(select(Dossier.instance_id, Dossier.numero).where(
-        Dossier.assure_id == current_user.id)).all())
-    return render_template("assure/messagerie.html", messages=messages, numeros=numeros)
-
-
-@bp.get("/messagerie/<int:message_id>")
-@roles("assure")
-def message(message_id: int):
-    msg = db().get(Message, message_id)
-    if msg is None or msg.recipient_id != current_user.id:
-        abort(404)
-    if msg.read_at is None:
-        with services().session_factory() as session, session.begin():
-            row = session.get(Message, msg.id)
-            row.read_at = clock.now()
-            session.add(AuditLog(at=clock.now(), user_id=current_user.id, action="message_lu",
-                                 instance_id=row.instance_id, details={"message_id": row.id}))
-        db().refresh(msg)
-    dossier = db().scalar(select(Dossier).where(Dossier.instance_id == msg.instance_id)) \
-        if msg.instance_id else None
-    # corps_html is built by app.documents.rendu with every variable escaped.
-    return render_template("assure/message.html", msg=msg, corps=Markup(msg.corps_html),
-                           dossier=dossier)
 
 
 # ----- documents (always as attachments) -----------------------------------------------------

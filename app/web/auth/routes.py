@@ -31,7 +31,9 @@ HOME_BY_ROLE = {
 @login_manager.user_loader
 def load_user(user_id: str):
     ok = user_id.isascii() and user_id.isdigit() and len(user_id) <= 9  # an id, nothing else
-    return db().get(User, int(user_id)) if ok else None
+    user = db().get(User, int(user_id)) if ok else None
+    # A deactivated account loses the sessions it already has, not only its next login.
+    return user if user is not None and user.active else None
 
 
 @bp.route("/connexion", methods=["GET", "POST"])

@@ -77,10 +77,11 @@ def waiting_timers(workflow, offset: timedelta = timedelta(0)) -> list[dict]:
 
 def timer_badges(timers: list[dict]) -> list[dict]:
     """Short due times drawn under the timers on the diagram (Paris time)."""
+    from app.documents.formats import date_heure_courte
     from app.engine.clock import PARIS
 
     return [{"element": t["element"],
-             "label": t["due"].astimezone(PARIS).strftime("%d/%m/%Y %H:%M") if t["due"] else ""}
+             "label": date_heure_courte(t["due"].astimezone(PARIS)) if t["due"] else ""}
             for t in timers]
 
 

@@ -14,6 +14,7 @@ from app.engine.clock import PARIS, clock
 from app.engine.timers import fire_due_timers
 from app.models import Dossier
 
+from ..shared.filters import datetime_fr
 from ..shared.security import roles
 from ..shared.services import audit, db, services
 from .blueprint import bp
@@ -74,7 +75,7 @@ def move_clock():
     audit("horloge_avancee", {"avant": before.isoformat(), "apres": clock.now().isoformat(),
                               "secondes": delta.total_seconds(), "instances": fired,
                               "par": current_user.email})
-    flash(f"Horloge avancée au {clock.now().astimezone(PARIS):%d/%m/%Y %H:%M}. "
+    flash(f"Horloge avancée au {datetime_fr(clock.now())}. "
           f"{fired} instance(s) dont un minuteur était échu ont avancé.", "success")
     return redirect(url_for("supervision.clock_page"), 303)
 
