@@ -33,6 +33,13 @@ ACCOUNTS = [
      ""),
     ("medecin.cpam77@demo.fr", "medecin_conseil", "Dr Inès", "Blanc", "CPAM 77", None, "", "",
      ""),
+    # The commissions of each caisse: never the agents or médecins-conseils who decided.
+    ("cra.cramif@demo.fr", "cra", "Claire", "Fontaine", "CRAMIF", None, "", "", ""),
+    ("cmra.cramif@demo.fr", "cmra", "Dr Marc", "Aubert", "CRAMIF", None, "", "", ""),
+    ("cra.cpam69@demo.fr", "cra", "Rémi", "Chevalier", "CPAM 69", None, "", "", ""),
+    ("cmra.cpam69@demo.fr", "cmra", "Dr Lucie", "Perrin", "CPAM 69", None, "", "", ""),
+    ("cra.cpam77@demo.fr", "cra", "Odile", "Masson", "CPAM 77", None, "", "", ""),
+    ("cmra.cpam77@demo.fr", "cmra", "Dr Alain", "Girard", "CPAM 77", None, "", "", ""),
     ("analyste@demo.fr", "analyste", "Nadia", "Garcia", None, None, "", "", ""),
     ("superviseur@demo.fr", "superviseur", "Thomas", "Robert", None, None, "", "", ""),
 ]

@@ -69,7 +69,12 @@ def test_agent_et_medecin_menent_un_dossier_jusqu_a_la_decision(live_server, liv
     browser_login(page, live_server, "medecin")
     _open_task(page, live_server, numero, "Convoquer l'assuré")
     shot(page, "agent_04_convocation")
+    jour = page.input_value("#f-convocation_date")
     page.get_by_role("button", name="Envoyer la convocation").click()
+    # The exam is recorded on the convocation day, never before it.
+    from datetime import datetime
+
+    clock.advance(datetime.strptime(jour, "%d/%m/%Y").date() - clock.today())
     _open_task(page, live_server, numero, "Examen médical")
     page.click("label[for=f-capacite_reduite]")
     page.click("label[for=f-categorie--2]")

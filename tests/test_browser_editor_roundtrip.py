@@ -341,6 +341,10 @@ def test_opening_and_saving_loses_nothing(editor, roundtrip_dirs, filename):
         shot(editor, "roundtrip_" + filename.split(".")[0])
 
 
+def lane_ref_count(xml: bytes) -> int:
+    return sum(len(refs) for refs in lanes(etree.fromstring(xml)).values())
+
+
 def test_saving_through_the_server_keeps_the_nested_lanes(editor, roundtrip_dirs):
     assert open_file(editor, INSTRUCTION) == "true"
     # saving checks the whole folder: the test-only files are set aside meanwhile
@@ -357,7 +361,7 @@ def test_saving_through_the_server_keeps_the_nested_lanes(editor, roundtrip_dirs
             (aside / path.name).rename(path)
     on_disk = (roundtrip_dirs / "processes" / INSTRUCTION).read_bytes()
     assert_same_bpmn((PROCESSES / INSTRUCTION).read_bytes(), on_disk, INSTRUCTION)
-    assert sum(len(refs) for refs in lanes(etree.fromstring(on_disk)).values()) == 51
+    assert lane_ref_count(on_disk) == lane_ref_count((PROCESSES / INSTRUCTION).read_bytes())
 
 
 # ----- ordinary edits ------------------------------------------------------------------------------
@@ -382,7 +386,7 @@ EDITS = """async ([subprocess]) => {
 
 def test_ordinary_edits_keep_every_lane_reference(editor):
     original = lanes(etree.fromstring((PROCESSES / INSTRUCTION).read_bytes()))
-    assert sum(len(refs) for refs in original.values()) == 51
+    assert lane_ref_count((PROCESSES / INSTRUCTION).read_bytes()) > 40  # nested ones included
     assert open_file(editor, INSTRUCTION) == "true"
     done = editor.evaluate(EDITS, [SUBPROCESS])
     assert done["incoming"] == [done["flow"]]  # really dropped on the flow

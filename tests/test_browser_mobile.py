@@ -84,7 +84,6 @@ def amelibot_vers_la_demande(page) -> None:
 
 def test_sur_un_telephone_l_assure_va_de_la_connexion_a_la_deconnexion_par_le_menu(
         live_server, live_app, phone):
-    numero = dossier_avec_courrier(live_app)
     page = phone
     browser_login(page, live_server, "marie.durand")
     expect(page.get_by_role("heading", name="Bonjour Marie")).to_be_visible()
@@ -110,6 +109,8 @@ def test_sur_un_telephone_l_assure_va_de_la_connexion_a_la_deconnexion_par_le_me
     page.locator("button.fr-btn", has_text="Suivant").click()
     expect(page.locator(".fr-stepper__state")).to_have_text("Étape 2 sur 5")
     check(page, "mobile_05_demande_etape_2")
+    # Meanwhile an earlier paper request of hers was received, with its letter.
+    numero = dossier_avec_courrier(live_app)
 
     # Mes dossiers and the messagerie, reached from the menu.
     menu(page).get_by_role("link", name="Mes dossiers").click()

@@ -30,7 +30,7 @@ SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 812}}
 UPLOADED = "visite.controle.bpmn"  # dotted name, kept as is by the import
-RECOURS = "recours.bpmn"  # « Commission de recours amiable » → agent; examen_cra in it
+RECOURS = "recours.bpmn"  # « Commission de recours amiable » → cra; examen_cra in it
 
 # Written for this test: a medical form in a lane whose name maps to no role (refused twice:
 # no role, and medical secret); drawn in a pool so bpmn-js shows the lane.
@@ -288,7 +288,7 @@ def test_a_lane_mapped_to_another_role_asks_for_confirmation_before_deploying(
     # (c) in the copy of the live processes, the CRA's lane handed to the supervisors
     page.goto(f"{server}/studio/couloirs/{RECOURS}")
     checked(page, "06_couloirs_recours")
-    assert page.input_value("#role-Lane_cra") == "agent"
+    assert page.input_value("#role-Lane_cra") == "cra"
     page.select_option("#role-Lane_cra", "superviseur")
     page.click("button:has-text('Enregistrer les rôles')")
     page.wait_for_url(f"**/studio/couloirs/{RECOURS}")
@@ -304,6 +304,8 @@ def test_a_renamed_lane_asks_for_confirmation_before_deploying(view, server, liv
     path = live_dirs[0] / RECOURS
     text = path.read_text(encoding="utf-8")
     assert text.count('name="Commission de recours amiable"') == 1
+    # (the lane's own « role » property removed too: the name then decides)
+    text = text.replace('<spiffworkflow:property name="role" value="cra" />', "")
     path.write_text(text.replace('name="Commission de recours amiable"', 'name="Superviseur"'),
                     encoding="utf-8")
     assert_role_change_needs_confirmation(view, server, safety_app, "09",

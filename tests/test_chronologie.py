@@ -182,7 +182,7 @@ def test_contestation_et_decision_de_la_commission(client, web, users, session_f
         "Échéance de 2 mois"]
 
     advance_clock(days=20)
-    commission(web, session_factory, iid, "examen_cra", users["agent2.cramif"], "defavorable")
+    commission(web, session_factory, iid, "examen_cra", users["cra.cramif"], "defavorable")
     items = entries(web, session_factory, iid)
     refus, = [e for e in items if e.genre == "decision"]
     assert refus.code == "refus_administratif"

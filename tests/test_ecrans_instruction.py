@@ -196,6 +196,12 @@ def submit_labels(page: str) -> list[str]:
     return [unescape(label) for label in SUBMIT.findall(page)]
 
 
+def date_of(typed: str):
+    from datetime import datetime
+
+    return datetime.strptime(typed, "%d/%m/%Y").date()
+
+
 def through_the_panels(client, session_factory, iid: int) -> list[HumanTask]:
     """Vérification, convocation, examen, attribution: each page shows its panel (read from
     the diagram) and is completed by posting its form. → the rows completed."""
@@ -219,6 +225,8 @@ def through_the_panels(client, session_factory, iid: int) -> list[HumanTask]:
         "convocation_date": jour, "convocation_heure": "09:30", "convocation_lieu": "Paris",
         "convocation_adresse": "17-19 avenue de Flandre"}).status_code == 302
     done.append(row)
+    # The exam is recorded on the convocation day, never before it.
+    clock.advance(date_of(jour) - clock.today())
 
     row = only_open(session_factory, iid)
     page = html(client.get(f"/agent/taches/{row.id}"))
@@ -378,7 +386,8 @@ def test_ids_renommes_le_recours_montre_la_commission_et_son_silence_vaut_rejet(
         "nature_contestation": "administrative",
         "motifs_contestation": "Je conteste cette décision."})
     cra = only_open(session_factory, iid)
-    assert cra.element_id.startswith(PREFIX) and cra.role == "agent"
+    assert cra.element_id.startswith(PREFIX) and cra.role == "cra"
+    as_user(client, "cra.cramif")  # the commission, never the agent who refused
     page = html(client.get(f"/agent/taches/{cra.id}"))
     assert "Réclamation de l'assuré" in page  # panneau « commission »
     assert "Enregistrer la décision et notifier" in submit_labels(page)

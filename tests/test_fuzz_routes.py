@@ -29,7 +29,7 @@ from werkzeug.routing import IntegerConverter
 
 from app.engine.clock import clock
 from app.engine.errors import IncidentRaised
-from app.models import Document, HumanTask, Incident, Message, ProcessInstance
+from app.models import Document, Dossier, HumanTask, Incident, Message, ProcessInstance
 from app.web.shared.security import ACCESS_ATTR, ANY_USER, PUBLIC
 
 from .assure_aide import (
@@ -105,6 +105,10 @@ def world(app, web, users, session_factory, tmp_path):
     online = app.test_client()  # (CSRF still off: the request helpers post without a token)
     submitted = start_request(online)
     submitted_request(online, submitted)
+    # A second request is refused while the first is under instruction (issue 11): the
+    # first is decided before the assuré starts the second.
+    with session_factory() as session, session.begin():
+        session.scalar(select(Dossier).where(Dossier.numero == submitted)).statut = "refus"
     draft = start_request(online)  # a second request, waiting for its tax notice
     fill_until_recap(online, draft)
     assert submit_recap(online, draft).status_code == 303

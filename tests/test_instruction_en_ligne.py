@@ -3,9 +3,11 @@ back office (this issue's pages) to the notification d'attribution."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from sqlalchemy import select
 
+from app.engine.clock import clock
 from app.models import Dossier, HumanTask, Message
 
 from .assure_aide import deploy_all, start_request, submitted_request
@@ -47,6 +49,8 @@ def test_une_demande_en_ligne_instruite_jusqu_a_l_attribution(client, session_fa
     client.post(f"/agent/taches/{convocation.id}", data={
         "convocation_date": jour, "convocation_heure": "09:30", "convocation_lieu": "Paris",
         "convocation_adresse": "17-19 avenue de Flandre"})
+    # The exam is recorded on the convocation day, never before it.
+    clock.advance(datetime.strptime(jour, "%d/%m/%Y").date() - clock.today())
     examen = _task(session_factory, dossier.id, "examiner_assure")
     page = client.get(f"/agent/taches/{examen.id}").get_data(as_text=True)
     today = re.search(r'name="date_examen" value="([^"]+)"', page).group(1)

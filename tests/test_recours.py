@@ -63,7 +63,7 @@ def test_la_contestation_administrative_va_a_la_cra_de_la_caisse(rt, session_fac
     iid = refus_administratif(rt, session_factory, users)
     contester(rt, session_factory, iid, users["emma.leroy"], "administrative")
     cra = task(session_factory, iid, "examen_cra")
-    assert (cra.role, cra.caisse_code, cra.lane) == ("agent", "CRAMIF",
+    assert (cra.role, cra.caisse_code, cra.lane) == ("cra", "CRAMIF",
                                                      "Commission de recours amiable")
     assert cra.due_at == moment_echeance(echeance("silence_cra", clock.today()))
     assert dossier(session_factory, iid).statut == "recours"
@@ -72,7 +72,7 @@ def test_la_contestation_administrative_va_a_la_cra_de_la_caisse(rt, session_fac
 def test_cra_favorable_l_instruction_reprend_jusqu_a_l_accord(rt, session_factory, users):
     iid = refus_administratif(rt, session_factory, users)
     contester(rt, session_factory, iid, users["emma.leroy"], "administrative")
-    commission(rt, session_factory, iid, "examen_cra", users["agent2.cramif"], "favorable")
+    commission(rt, session_factory, iid, "examen_cra", users["cra.cramif"], "favorable")
     assert dernier_objet(session_factory, iid).endswith("réclamation acceptée")
     # The CRA recognised the conditions: the dossier goes straight to the médecin-conseil.
     assert [t.element_id for t in open_tasks(session_factory, iid)] == ["convoquer_assure"]
@@ -88,7 +88,7 @@ def test_cra_favorable_l_instruction_reprend_jusqu_a_l_accord(rt, session_factor
 def test_cra_defavorable_le_dossier_est_clos(rt, session_factory, users):
     iid = refus_administratif(rt, session_factory, users)
     contester(rt, session_factory, iid, users["emma.leroy"], "administrative")
-    commission(rt, session_factory, iid, "examen_cra", users["agent.cramif"], "defavorable")
+    commission(rt, session_factory, iid, "examen_cra", users["cra.cramif"], "defavorable")
     assert dernier_objet(session_factory, iid).endswith("réclamation rejetée")
     assert "tribunal judiciaire" in letters(session_factory, iid)[-1].corps_html
     assert dossier(session_factory, iid).statut == "clos"
@@ -112,14 +112,14 @@ def test_la_contestation_medicale_va_a_la_cmra(rt, session_factory, users):
     iid = refus_medical(rt, session_factory, users)
     contester(rt, session_factory, iid, users["marie.durand"], "medicale")
     cmra = task(session_factory, iid, "examen_cmra")
-    assert (cmra.role, cmra.caisse_code) == ("medecin_conseil", "CRAMIF")
+    assert (cmra.role, cmra.caisse_code) == ("cmra", "CRAMIF")
     assert cmra.due_at == moment_echeance(echeance("silence_cmra", clock.today()))
 
 
 def test_cmra_favorable_la_categorie_retenue_mene_a_l_attribution(rt, session_factory, users):
     iid = refus_medical(rt, session_factory, users)
     contester(rt, session_factory, iid, users["marie.durand"], "medicale")
-    commission(rt, session_factory, iid, "examen_cmra", users["medecin"], "favorable",
+    commission(rt, session_factory, iid, "examen_cmra", users["cmra.cramif"], "favorable",
                categorie_cmra=2, date_constat_cmra=clock.today().isoformat())
     assert [t.element_id for t in open_tasks(session_factory, iid)] == ["valider_attribution"]
     valider_attribution(rt, session_factory, iid, users["agent.cramif"])
@@ -130,7 +130,7 @@ def test_cmra_favorable_la_categorie_retenue_mene_a_l_attribution(rt, session_fa
 def test_cmra_defavorable(rt, session_factory, users):
     iid = refus_medical(rt, session_factory, users)
     contester(rt, session_factory, iid, users["marie.durand"], "medicale")
-    commission(rt, session_factory, iid, "examen_cmra", users["medecin"], "defavorable")
+    commission(rt, session_factory, iid, "examen_cmra", users["cmra.cramif"], "defavorable")
     assert "commission médicale de recours amiable" in dernier_objet(session_factory, iid)
     assert dossier(session_factory, iid).statut == "clos"
 

@@ -66,7 +66,9 @@ def test_every_action_leaves_an_audit_row(session_factory, runtime, petit, agent
     runtime.complete_task(task.id, agent, {"montant": 1})
     with session_factory() as session:
         actions = session.scalars(select(AuditLog.action).order_by(AuditLog.id)).all()
-    assert actions == ["instance_started", "task_claimed", "task_released", "task_completed"]
+    # Completing a free task takes it first (claim on submit), and says so.
+    assert actions == ["instance_started", "task_claimed", "task_released", "task_claimed",
+                       "task_completed"]
 
 
 def test_bad_form_data_gives_field_errors_and_changes_nothing(session_factory, runtime, petit,
@@ -112,8 +114,12 @@ def test_superviseur_reassigns_a_task(session_factory, runtime, petit, agent, us
     task = open_task(session_factory, petit)
     runtime.assign(task.id, agent.id, users["superviseur"])
     assert open_task(session_factory, petit).claimed_by_id == agent.id
-    with pytest.raises(Forbidden):
-        runtime.assign(task.id, agent.id, agent)
+    # Within the team (same role and caisse) a colleague may hand it on; nobody else may.
+    runtime.assign(task.id, users["agent2.cramif"].id, agent)
+    assert open_task(session_factory, petit).claimed_by_id == users["agent2.cramif"].id
+    for outsider in (users["agent.cpam69"], users["marie.durand"]):
+        with pytest.raises(Forbidden):
+            runtime.assign(task.id, agent.id, outsider)
 
 
 @pytest.fixture

@@ -327,8 +327,9 @@ def test_a_dossier_at_the_exam_cannot_move_to_a_version_giving_it_to_the_agents(
 
 def test_a_dossier_at_the_exam_cannot_move_when_its_lane_or_form_changes(
         rt, session_factory, at_exam):
+    # Another lane of the same role (the platform reads « Service Médical » as the médecin's).
     other_lane = deploy_instruction(session_factory, put_in_lane(
-        original(), "examiner_assure", "Commission médicale de recours amiable"))
+        original(), "examiner_assure", "Service Médical"))
     assert any("changerait de couloir" in r and "Examen médical" in r
                for r in reasons_for(rt, session_factory, at_exam, other_lane))
     schema = json.loads((ROOT / "forms" / "medical_examen.json").read_text())

@@ -12,6 +12,7 @@ from app.web.shared.security import ACCESS_ATTR, ANY_USER, PUBLIC
 from .conftest import login
 
 ROLE_ACCOUNT = {"assure": "marie.durand", "agent": "agent.cramif", "medecin_conseil": "medecin",
+                "cra": "cra.cramif", "cmra": "cmra.cramif",
                 "analyste": "analyste", "superviseur": "superviseur"}
 
 

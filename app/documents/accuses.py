@@ -62,7 +62,8 @@ def accuse_pieces(letter: LetterInput) -> Lettre:
 def accuse_contestation(letter: LetterInput) -> Lettre:
     """data: ``recu_le``, ``nature`` (medicale/administrative), ``motifs`` (the assuré's
     text), ``decision`` (refus/rejet_implicite); ``commission`` (« CRA »/« CMRA ») and
-    ``date_limite_commission`` when the commission has the claim (absent: received late)."""
+    ``date_limite_commission`` when the commission has the claim (absent: received late);
+    ``documents`` [{"nom", "taille" (bytes)}] attached to the contestation, if any."""
     data = letter.data
     sigle = data.get("commission")
     limite = en_date(data["date_limite_commission"]) if sigle else None
@@ -71,6 +72,8 @@ def accuse_contestation(letter: LetterInput) -> Lettre:
         "recu_le": en_datetime(data["recu_le"]),
         "nature": NATURES.get(data.get("nature"), ""),
         "motifs": data.get("motifs") or "",
+        "documents": [{"nom": d["nom"], "taille": taille(int(d["taille"]))}
+                      for d in data.get("documents") or []],
         "decision": DECISIONS.get(data.get("decision"), "la décision"),
         "commission": libelle,
         "delai_silence": silence,

@@ -59,12 +59,16 @@ def _ctx(letter: LetterInput, service: str | None = None) -> dict:
 def convocation(letter: LetterInput):
     data = letter.data
     caisse = letter.dossier.caisse_code or ""
-    return letters.convocation({
+    lettre = letters.convocation({
         **_ctx(letter, f"Service médical de l'Assurance Maladie ({caisse})"),
         "date_heure": f"{data['convocation_date']}T{data['convocation_heure']}:00",
         "lieu": {"nom": data["convocation_lieu"], "adresse": data["convocation_adresse"]},
         "medecin": data.get("convocation_medecin") or None,
+        "report": bool(letter.params.get("report")),
     })
+    if letter.params.get("report"):  # the médecin moved the exam: this one replaces the first
+        lettre = dataclasses.replace(lettre, objet=f"Nouvelle date — {lettre.objet}")
+    return lettre
 
 
 @builder("demande_pieces")
@@ -160,8 +164,8 @@ def notification_rejet_implicite(letter: LetterInput):
 def decision_recours(letter: LetterInput):
     data = letter.data
     issue = letter.params.get("issue") or data["recours_issue"]
-    if issue == "rejet_implicite":
-        decided = data.get("date_limite_commission")
+    if issue == "rejet_implicite":  # the last day of the commission's delay, not the timer's
+        decided = data.get("date_decision_recours") or data.get("date_limite_commission")
     elif data.get("recours_issue") == "irrecevable":
         decided = None  # never examined: the motif says why
     else:

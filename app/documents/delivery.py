@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -112,6 +113,19 @@ class LetterDelivery:
     def _audit(self, session, instance_id, action, modele) -> None:
         session.add(AuditLog(at=self.now(), action=action, instance_id=instance_id,
                              element_id="", details={"modele": modele}))
+
+
+def post_notice(session: Session, dossier: Dossier, objet: str, texte: str,
+                now) -> Message:
+    """A plain message of the caisse to the assuré about their dossier (no PDF): shown in
+    the messagerie among the dossier's letters."""
+    message = Message(recipient_id=dossier.assure_id, instance_id=dossier.instance_id,
+                      objet=objet[:255], corps_html=f"<p>{escape(texte)}</p>",
+                      created_at=now)
+    session.add(message)
+    session.add(AuditLog(at=now, action="message_envoye", instance_id=dossier.instance_id,
+                         element_id="", details={"objet": objet[:255]}))
+    return message
 
 
 def load_builders() -> None:

@@ -149,7 +149,8 @@ def convocation(ctx: dict) -> Lettre:
     ``date_heure`` (datetime or ISO string); ``lieu``: ``{"nom", "adresse"}``;
     ``medecin`` optional (name); ``pieces_a_apporter`` optional list (default:
     ``PIECES_CONVOCATION``); ``contact`` optional (how to reschedule, e.g. « au 36 46 »;
-    default: the messagerie of the account).
+    default: the messagerie of the account); ``report`` optional bool (this convocation
+    replaces an earlier one: the exam was moved).
     """
     lieu = ctx["lieu"]
     variables = _commun(ctx, "Service médical de l'Assurance Maladie") | {
@@ -158,6 +159,7 @@ def convocation(ctx: dict) -> Lettre:
         "medecin": ctx.get("medecin"),
         "pieces_a_apporter": list(ctx.get("pieces_a_apporter") or PIECES_CONVOCATION),
         "contact": ctx.get("contact") or "par la messagerie de votre compte",
+        "report": bool(ctx.get("report")),
     }
     return rendre("convocation",
                   "Convocation à un examen médical — demande de pension d'invalidité", variables)

@@ -104,6 +104,11 @@ def en_vigueur(nom: str, le: date | None = None) -> ValeurDatee:
     return applicables[-1]
 
 
+def en_vigueur_depuis(nom: str) -> date:
+    """Le premier jour où `nom` a une valeur : avant, aucune règle qui l'emploie ne s'applique."""
+    return figure(nom).valeurs[0].depuis
+
+
 def valeur(nom: str, le: date | None = None) -> Decimal:
     """La valeur (Decimal) de `nom` en vigueur le `le` ; ValueError si aucune."""
     return en_vigueur(nom, le).valeur

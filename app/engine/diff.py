@@ -87,6 +87,8 @@ def _role_words(role: str | None, lane: str | None, article: str, none_article: 
 
 
 ROLE_LABELS = {"assure": "Assuré", "agent": "Agent", "medecin_conseil": "Médecin-conseil",
+               "cra": "Commission de recours amiable (CRA)",
+               "cmra": "Commission médicale de recours amiable (CMRA)",
                "analyste": "Analyste", "superviseur": "Superviseur"}
 HUMAN_TASKS = ("userTask", "manualTask")
 

@@ -13,6 +13,12 @@ DATE_FIELDS = {"date_reception", "date_limite_decision"}
 PLAIN_FIELDS = {"statut", "etape", "categorie", "decision", "jours_prolongation", "caisse_code"}
 
 
+def numero_dossier(annee: int, instance_id: int) -> str:
+    """The one series of dossier numbers, online and paper alike: « INV-AAAA-NNNNNN », the
+    year the dossier is created and its instance's id (unique with no counter to lock)."""
+    return f"INV-{annee}-{instance_id:06d}"
+
+
 def dossier_of(session, instance_id: int) -> Dossier | None:
     return session.scalar(select(Dossier).where(Dossier.instance_id == instance_id))
 
@@ -46,5 +52,16 @@ def _apply(dossier: Dossier, fields: dict) -> None:
         if name in DATE_FIELDS and value is not None:
             value = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
         if name == "decision_at":
-            value = clock.now() if value in (None, True) else datetime.fromisoformat(str(value))
+            value = decision_at(value)
         setattr(dossier, name, value)
+
+
+def decision_at(value) -> datetime:
+    """When a decision was taken: `True` → now; an ISO instant (a tacit refusal: the moment
+    its delay ran out, whenever the timer actually fired) → that instant."""
+    if value in (None, True):
+        return clock.now()
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        raise ValueError("decision_at : instant sans fuseau horaire")
+    return moment

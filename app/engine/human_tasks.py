@@ -3,10 +3,19 @@
 A task goes to the inbox of the role of its lane: the lane's `role` property in the diagram,
 else the fixed lane names of LANE_ROLES. Its `spiffworkflow:property` entries name its form
 (`formJsonSchemaFilename`) and its screen (see app/engine/screens.py).
+
+Appeals are ruled apart from the deciders: a task with the property `decision` (« true »)
+takes the decision on the request, a task with the property `recours` (« true ») rules on its
+appeal; nobody who completed a decision task of an instance may act on its appeal tasks
+(`a_pris_la_decision`, checked by the runtime's `may_act` and the inbox queries).
 """
 from __future__ import annotations
 
 import unicodedata
+
+from sqlalchemy import and_, exists, select
+
+from app.models import HumanTask
 
 FORM_PROPERTY = "formJsonSchemaFilename"
 
@@ -15,8 +24,8 @@ LANE_ROLES = {
     "assure": "assure",
     "service invalidite": "agent",
     "service medical": "medecin_conseil",
-    "commission de recours amiable": "agent",
-    "commission medicale de recours amiable": "medecin_conseil",
+    "commission de recours amiable": "cra",
+    "commission medicale de recours amiable": "cmra",
     "superviseur": "superviseur",
     "analyste": "analyste",
 }
@@ -48,3 +57,25 @@ def task_property(task_spec, name: str) -> str | None:
     """A `spiffworkflow:property` of a task: what the diagram says a screen needs."""
     properties = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
     return properties.get(name)
+
+
+def is_flagged(task_spec, name: str) -> bool:
+    """A yes/no property of a task (`decision`, `recours`): « true », « oui » or « 1 »."""
+    return (task_property(task_spec, name) or "").strip().lower() in {"true", "oui", "1"}
+
+
+def decided_by(user_id, instance_id):
+    """SQL condition: this person completed a decision task of this instance."""
+    decision = HumanTask.__table__.alias("decision_prise")
+    return exists().where(and_(decision.c.instance_id == instance_id,
+                               decision.c.decision.is_(True),
+                               decision.c.status == "completed",
+                               decision.c.completed_by_id == user_id))
+
+
+def a_pris_la_decision(session, user_id: int, row: HumanTask) -> bool:
+    """True when `row` rules on an appeal and this person took the decision appealed
+    (completed one of the instance's decision tasks, in any round of the instruction)."""
+    if not row.recours or session is None:
+        return False
+    return bool(session.scalar(select(decided_by(user_id, row.instance_id))))

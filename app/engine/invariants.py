@@ -12,9 +12,11 @@ keyword `x-secret-medical`:
 `check_medical_secret` (called by `specs.parse_sources`, so deployment, the studio's save and
 « Valider », test runs and `flask deploy` all refuse) says, in French and naming the task:
 
-1. a task whose form holds medical content must sit in a lane mapped to the médecin-conseil
-   role (« Service médical », « Commission médicale de recours amiable ») — a lane lost by an
-   editor, or a task moved to another lane, is refused rather than defaulted to the agents;
+1. a task whose form holds medical content must sit in a lane mapped to a medical role
+   (MEDICAL_ROLES: the médecin-conseil of « Service médical », the médecins of the
+   « Commission médicale de recours amiable », who are bound by the same secret) — a lane
+   lost by an editor, or a task moved to another lane, is refused rather than defaulted to
+   the agents;
 2. a task outside such a lane may not show, as a field of its form, a medical variable that a
    médecin-conseil task's form produces (the data would flow into the agent's or assuré's page).
 
@@ -25,13 +27,13 @@ from __future__ import annotations
 
 import json
 
+from app.models.user import MEDICAL_ROLES, ROLE_LABELS
+
 from .bundle import DeployError
 from .human_tasks import form_of, role_of_task
 
 MARKER = "x-secret-medical"
-MEDICAL_ROLE = "medecin_conseil"
-ROLE_LABELS = {"assure": "Assuré", "agent": "Agent", "medecin_conseil": "Médecin-conseil",
-               "analyste": "Analyste", "superviseur": "Superviseur"}
+MEDICAL_ROLE = "medecin_conseil"  # the role of the medical lanes' usual name
 MEDICAL_LANES = "« Service médical » ou « Commission médicale de recours amiable »"
 
 
@@ -142,7 +144,7 @@ def check_medical_secret(processes: dict, forms: dict) -> list[DeployError]:
         if schema is None or not is_medical_form(schema):
             continue
         role = role_of_task(task_spec)
-        if role == MEDICAL_ROLE:
+        if role in MEDICAL_ROLES:
             for variable in sorted(medical_variables(schema)):
                 producers.setdefault(variable, []).append((task_label(task_spec), form))
             continue
@@ -156,7 +158,7 @@ def check_medical_secret(processes: dict, forms: dict) -> list[DeployError]:
         form = form_of(task_spec)
         schema = schemas.get(form)
         role = role_of_task(task_spec)
-        if schema is None or role == MEDICAL_ROLE or is_medical_form(schema):
+        if schema is None or role in MEDICAL_ROLES or is_medical_form(schema):
             continue
         for variable in sorted(top_fields(schema) & set(producers)):
             source, source_form = producers[variable][0]
@@ -185,7 +187,7 @@ def role_for_task(task_spec, forms: dict | None = None) -> str:
             "attribuée à personne (jamais aux agents par défaut). Corrigez le couloir et "
             "redéployez.")
     form = form_of(task_spec)
-    if forms and form in forms and role != MEDICAL_ROLE and is_medical_form(forms[form]):
+    if forms and form in forms and role not in MEDICAL_ROLES and is_medical_form(forms[form]):
         raise RoleUnresolved(
             f"Secret médical : la tâche {task_label(task_spec)} utilise le formulaire "
             f"« {form} », réservé au médecin-conseil, mais son couloir donne le rôle "

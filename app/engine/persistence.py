@@ -6,12 +6,14 @@ from datetime import UTC, datetime
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from app.models import HumanTask, ProcessInstance
 
 from .clock import clock
+from .human_tasks import is_flagged
 from .invariants import role_for_task
 from .serializer import dump_state, load_state
 from .specs import form_of
@@ -54,7 +56,10 @@ def sync_human_tasks(session, instance, workflow, user_id, now) -> None:
 
 
 def _close_row(row: HumanTask, workflow, user_id, now) -> None:
-    task = workflow.get_task_from_id(_uuid(row.spiff_task_id))
+    try:
+        task = workflow.get_task_from_id(_uuid(row.spiff_task_id))
+    except TaskNotFoundException:  # removed from the tree (a superviseur moved the token)
+        task = None
     done = task is not None and task.state == TaskState.COMPLETED
     row.status = "completed" if done else "cancelled"
     row.completed_at = now
@@ -76,7 +81,8 @@ def _new_row(instance: ProcessInstance, task, now) -> HumanTask:
         title=spec.bpmn_name or spec.bpmn_id, lane=spec.lane or "", role=role,
         caisse_code=None if role == "assure" else instance.caisse_code,
         assignee_id=instance.owner_id if role == "assure" else None,
-        form=form_of(spec), status="open", due_at=_due_at(task), created_at=now)
+        form=form_of(spec), status="open", due_at=_due_at(task), created_at=now,
+        decision=is_flagged(spec, "decision"), recours=is_flagged(spec, "recours"))
 
 
 def _due_at(task) -> datetime | None:

@@ -17,21 +17,27 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from app.models import HumanTask, Incident, ProcessInstance, ProcessVersion, User
 
 from .clock import clock
 from .deploy import latest_version
 from .errors import Conflict, DeadlinePassed, Forbidden, FormInvalid, IncidentRaised, NotFound
+from .human_tasks import a_pris_la_decision
 from .incidents import INCIDENT_TEXT, CreationFailed
+from .lifecycle import hold_on_submit, mark_dossier_stopped
 from .persistence import load_workflow, save_workflow
 from .sandbox import shift_waiting_timers
 from .scripting import make_script_engine
 from .serializer import dump_state
 from .specs import SpecCache, spec_cache
-from .step import StepRunner
+from .step import StepRunner, status_message
 from .transaction import deferred_sessions
+
+# Refusal of an appeal task to the person who took the decision appealed.
+DECIDEUR = ("Vous avez pris la décision contestée : la réclamation doit être examinée par un "
+            "autre membre de la commission.")
 
 
 class Runtime(StepRunner):
@@ -135,6 +141,7 @@ class Runtime(StepRunner):
             task = workflow.get_task_from_id(UUID(current.spiff_task_id))
             if task is None or task.state != TaskState.READY:
                 raise Conflict("Cette tâche n'est plus disponible.")
+            hold_on_submit(self, session, current, user)
             store_form_data(task, data)
             task.run()
             self._audit(session, "task_completed", instance.id, user.id, task.task_spec.bpmn_id,
@@ -167,6 +174,8 @@ class Runtime(StepRunner):
         if row is None:
             raise NotFound("Tâche introuvable.")
         if not (may_act(user, row, ignore_claim) or _sandbox_tester(user, row)):
+            if a_pris_la_decision(session, user.id, row):
+                raise Forbidden(DECIDEUR)
             raise Forbidden("Cette tâche ne vous est pas destinée.")
         if row.status != "open":
             raise Conflict("Cette tâche a déjà été traitée.")
@@ -175,6 +184,8 @@ class Runtime(StepRunner):
     def claim(self, task_row_id: int, user: User) -> None:
         with self._transaction() as session:
             row = self._task_row(session, task_row_id, user, ignore_claim=True)
+            if row.instance.status != "running":  # a suspended dossier's tasks wait
+                raise Conflict(status_message(row.instance.status))
             taken = session.execute(
                 update(HumanTask).where(HumanTask.id == row.id, HumanTask.status == "open",
                                         HumanTask.claimed_by_id.is_(None))
@@ -197,12 +208,21 @@ class Runtime(StepRunner):
             self._audit(session, "task_released", row.instance_id, user.id, row.element_id)
 
     def assign(self, task_row_id: int, assignee_id: int, by: User) -> None:
-        if by.role != "superviseur":
+        """A superviseur, or a member of the task's team (its role and caisse), gives the
+        task to a member of that team."""
+        if by.role == "assure":
             raise Forbidden("Seul un superviseur peut réattribuer une tâche.")
         with self._transaction() as session:
             row, assignee = session.get(HumanTask, task_row_id), session.get(User, assignee_id)
             if row is None or row.status != "open" or assignee is None:
                 raise NotFound("Tâche ou personne introuvable.")
+            if by.role != "superviseur" and not may_act(by, row, ignore_claim=True):
+                raise Forbidden("Seuls un superviseur et l'équipe de la tâche (même rôle, même "
+                                "caisse) peuvent la réattribuer.")
+            if a_pris_la_decision(session, assignee.id, row):
+                raise Conflict(f"{assignee.nom_complet} a pris la décision contestée : la "
+                               "réclamation doit être confiée à un autre membre de la "
+                               "commission.")
             if not may_act(assignee, row, ignore_claim=True):
                 raise Conflict(f"{assignee.nom_complet} n'a pas le rôle ou la caisse de "
                                "cette tâche.")
@@ -271,8 +291,11 @@ class Runtime(StepRunner):
         self._step(instance_id, user.id, {"type": "timers"}, act)
         return fired
 
-    def set_status(self, instance_id: int, status: str, user: User, reason: str = "") -> None:
-        """Suspend (« suspended »), resume (« running ») or terminate (« terminated »)."""
+    def set_status(self, instance_id: int, status: str, user: User, reason: str = "",
+                   on_terminated=None) -> None:
+        """Suspend (« suspended »), resume (« running ») or terminate (« terminated »).
+        Terminating marks the dossier « arrete » and calls `on_terminated(session, instance)`
+        in the same transaction (the web layer posts the assuré's message there)."""
         allowed = {"suspended": {"running"}, "running": {"suspended"},
                    "terminated": {"running", "suspended", "incident"}}
         with self._transaction() as session:
@@ -288,6 +311,9 @@ class Runtime(StepRunner):
                 instance.ended_at = clock.now()
                 instance.status = status
                 save_workflow(session, instance, workflow, user.id)
+                mark_dossier_stopped(session, instance)
+                if on_terminated is not None:
+                    on_terminated(session, instance)
             instance.status = status
             self._audit(session, f"instance_{status}", instance.id, user.id,
                         details={"motif": reason})
@@ -349,11 +375,14 @@ def _sandbox_tester(user: User, row: HumanTask) -> bool:
 
 
 def may_act(user: User, row: HumanTask, ignore_claim: bool = False) -> bool:
-    """Role, caisse, owner and claim rules for acting on a human task."""
+    """Role, caisse, owner and claim rules for acting on a human task; and nobody rules on
+    the appeal of a decision they took (app/engine/human_tasks.py)."""
     if user.role != row.role:
         return False
     if row.role == "assure":
         return row.assignee_id == user.id
     if row.caisse_code and user.caisse_code != row.caisse_code:
+        return False
+    if a_pris_la_decision(object_session(row), user.id, row):
         return False
     return ignore_claim or row.claimed_by_id in (None, user.id)

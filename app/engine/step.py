@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -77,18 +78,22 @@ class StepRunner:
         return instance
 
     def _step(self, target, user_id, pending: dict, act, resume_incident=None,
-              retried_by=None, outer: Session | None = None) -> int:
+              retried_by=None, outer: Session | None = None,
+              statuses: tuple[str, ...] = ("running",)) -> int:
         """Load (or create) the instance, act, run the engine, save; return its id.
 
         `target` is an instance id, or a function of the session returning the instance
         (a task's instance after permission checks), or creating it with its workflow.
+        `statuses`: the instance statuses the action accepts (an operator may edit a
+        suspended instance's variables; nothing else runs on it).
         """
         located: list[tuple[int | None, bool]] = []  # (instance id, created in this step)
         phase = ["engine"]  # or the after-step hook running, for the incident message
         try:
             with self._transaction(outer, step=True) as session, \
                     fx.collecting() as collected, session.no_autoflush:
-                instance, workflow, register = self._target(session, target, resume_incident)
+                instance, workflow, register = self._target(session, target, resume_incident,
+                                                            statuses)
                 located.append((instance.id, register is not None))
                 act(session, instance, workflow)
                 workflow.do_engine_steps(will_complete_task=_EngineGuard())
@@ -116,10 +121,10 @@ class StepRunner:
             if located[0][1]:  # start() records it on a saved instance
                 raise CreationFailed(err, phase[0]) from as_exception(err)
             incident_id = self._record_incident(located[0][0], err, pending, user_id, outer,
-                                                phase=phase[0])
+                                                phase=phase[0], retried=resume_incident)
             raise IncidentRaised(incident_id, INCIDENT_TEXT) from as_exception(err)
 
-    def _target(self, session, target, resume_incident):
+    def _target(self, session, target, resume_incident, statuses=("running",)):
         """(instance, workflow, register): `register(session, instance)` inserts a new
         instance (None for an existing one)."""
         if isinstance(target, int):
@@ -129,36 +134,60 @@ class StepRunner:
             if isinstance(found, tuple):  # a new instance with its fresh workflow
                 return found
             instance = found
-        expected = "incident" if resume_incident else "running"
-        if instance.status != expected:
-            raise Conflict(_status_message(instance.status))
+        expected = ("incident",) if resume_incident else statuses
+        if instance.status not in expected:
+            raise Conflict(status_message(instance.status, retrying=bool(resume_incident)))
         workflow = load_workflow(instance, self._specs(session, instance.process_version),
                                  self.script_engine)
         return instance, workflow, None
 
     def _resolve(self, session, instance, incident_id, user_id) -> None:
-        incident = session.get(Incident, incident_id)
-        incident.resolved_at, incident.resolved_by_id = clock.now(), user_id
+        """A successful retry resolves the incident retried and any other one still open on
+        the instance (left by an older version of this code): the instance runs again, so no
+        open incident may remain to be « retried » on a running instance."""
+        now = clock.now()
+        resolved = []
+        for incident in session.scalars(select(Incident).where(
+                Incident.instance_id == instance.id, Incident.resolved_at.is_(None))):
+            incident.resolved_at, incident.resolved_by_id = now, user_id
+            resolved.append(incident.id)
         instance.status = "running"
-        self._audit(session, "incident_retried", instance.id, user_id, incident.element_id)
+        element = getattr(session.get(Incident, incident_id), "element_id", "")
+        self._audit(session, "incident_retried", instance.id, user_id, element,
+                    {"incident_id": incident_id, "incidents_resolus": sorted(resolved)})
 
     def _record_incident(self, instance_id, err, pending, user_id, outer=None,
-                         phase: str = "engine") -> int:
+                         phase: str = "engine", retried: int | None = None) -> int:
+        """One open incident per failing step: a failed retry, or the same element failing
+        again, updates the open incident (message, trace, what to replay) instead of adding
+        one; the audit log keeps every failure."""
         task_spec = getattr(err, "task_spec", None)
         element = getattr(task_spec, "bpmn_id", "") or ""
+        message = incident_message(err, phase)
         with self._transaction(outer) as session:
             instance = self._instance(session, instance_id)
             instance.status = "incident"  # out of the running set: no timer retries it
-            incident = Incident(instance_id=instance_id, element_id=element,
-                                message=incident_message(err, phase)[:2000],
-                                trace=traceback.format_exc()[-8000:],
-                                pending=pending, created_at=clock.now())
-            session.add(incident)
+            incident = self._open_incident(session, instance_id, element, retried)
+            if incident is None:
+                incident = Incident(instance_id=instance_id, created_at=clock.now())
+                session.add(incident)
+            incident.element_id, incident.message = element, message[:2000]
+            incident.trace, incident.pending = traceback.format_exc()[-8000:], pending
             session.flush()
-            self._audit(session, "incident_recorded", instance_id, user_id, element,
-                        {"message": incident_message(err, phase)[:500],
-                         "incident_id": incident.id})
+            self._audit(session, "incident_retry_failed" if retried else "incident_recorded",
+                        instance_id, user_id, element,
+                        {"message": message[:500], "incident_id": incident.id})
             return incident.id
+
+    @staticmethod
+    def _open_incident(session, instance_id, element, retried) -> Incident | None:
+        if retried is not None:
+            incident = session.get(Incident, retried)
+            if incident is not None and incident.resolved_at is None:
+                return incident
+        return session.scalars(select(Incident).where(
+            Incident.instance_id == instance_id, Incident.element_id == element,
+            Incident.resolved_at.is_(None)).order_by(Incident.id).limit(1)).first()
 
     def _audit(self, session, action, instance_id=None, user_id=None, element_id="",
                details=None) -> None:
@@ -199,10 +228,17 @@ def _call_depth(workflow) -> int:
     return depth
 
 
-def _status_message(status: str) -> str:
+def status_message(status: str, retrying: bool = False) -> str:
+    if retrying:
+        return {
+            "running": "Cet incident n'est plus bloquant : le dossier a repris son cours, "
+                       "il n'y a rien à relancer.",
+            "suspended": "Ce dossier est suspendu : reprenez-le avant de relancer l'incident.",
+        }.get(status, status_message(status))
     return {
+        "running": "Ce dossier est en cours de traitement : action impossible dans cet état.",
         "suspended": "Ce dossier est suspendu par un superviseur.",
         "incident": "Ce dossier est bloqué par un incident en cours de traitement.",
         "completed": "Ce dossier est clos.",
         "terminated": "Ce dossier a été arrêté.",
-    }.get(status, f"Action impossible : statut « {status} ».")
+    }.get(status, "Action impossible dans l'état actuel du dossier.")

@@ -36,6 +36,8 @@ ROLE_LABELS = {
     "assure": "Assuré",
     "agent": "Service Invalidité",
     "medecin_conseil": "Médecin-conseil",
+    "cra": "Commission de recours amiable",
+    "cmra": "Commission médicale de recours amiable",
     "superviseur": "Superviseur",
     "analyste": "Analyste",
 }

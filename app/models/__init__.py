@@ -5,6 +5,7 @@ from .deployment import DeployedFile, ProcessVersion
 from .dossier import STATUTS, Dossier
 from .instance import STATUSES, HumanTask, Incident, ProcessInstance
 from .messagerie import AUTEURS, SERVICES, STATUTS_CONVERSATION, Conversation, PieceJointe
+from .notes import NoteInterne
 from .records import AppSetting, AuditLog, Document, Message
 from .studio import SandboxFile, SandboxRun
 from .user import ROLES, Caisse, User
@@ -28,6 +29,7 @@ __all__ = [
     "HumanTask",
     "Incident",
     "Message",
+    "NoteInterne",
     "PieceJointe",
     "ProcessInstance",
     "ProcessVersion",

@@ -20,6 +20,7 @@ STATUTS = (
     "rejet_implicite",
     "recours",
     "clos",
+    "arrete",             # a superviseur terminated its instance (the assuré is told why)
 )
 
 

@@ -1,7 +1,7 @@
 """Running processes and the human tasks they wait on."""
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base
@@ -71,6 +71,10 @@ class HumanTask(Base):
     created_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    # From the task's `decision` / `recours` properties: who completed a decision task of
+    # an instance may not act on its appeal tasks (app/engine/human_tasks.py).
+    decision: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    recours: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     instance: Mapped[ProcessInstance] = relationship(lazy="joined")
 

@@ -6,7 +6,21 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base
 
-ROLES = ("assure", "agent", "medecin_conseil", "analyste", "superviseur")
+# `cra`: a member of the caisse's commission de recours amiable (administrative disputes);
+# `cmra`: a médecin of the commission médicale de recours amiable (medical disputes). Each
+# is a role of its own so that appeals never land in the inbox of those who decided.
+ROLES = ("assure", "agent", "medecin_conseil", "cra", "cmra", "analyste", "superviseur")
+# Roles bound by the secret médical who may read medical content (exams, medical forms).
+MEDICAL_ROLES = ("medecin_conseil", "cmra")
+# Kinds of documents under the secret médical: what the assuré attaches to a medical
+# contestation (certificates, reports) is for the CMRA's médecins, not the agents.
+MEDICAL_DOCUMENT_KINDS = ("piece_contestation_medicale",)
+# The back office of a caisse: the roles whose inboxes hold the caisse's tasks.
+STAFF_ROLES = ("agent", "medecin_conseil", "cra", "cmra")
+ROLE_LABELS = {"assure": "Assuré", "agent": "Agent", "medecin_conseil": "Médecin-conseil",
+               "cra": "Commission de recours amiable (CRA)",
+               "cmra": "Commission médicale de recours amiable (CMRA)",
+               "analyste": "Analyste", "superviseur": "Superviseur"}
 
 
 class Caisse(Base):

@@ -121,8 +121,11 @@ def _register(app: Flask) -> None:
 NAVIGATION = {  # (label, endpoint) per role; entries whose page does not exist are skipped
     "assure": [("Accueil", "assure.accueil"), ("Mes dossiers", "assure.dossiers"),
                ("Messagerie", "assure.messagerie"), ("Mes informations", "assure.informations")],
-    "agent": [("Mes tâches", "agent.inbox"), ("Saisir un formulaire S4150", "agent.s4150")],
-    "medecin_conseil": [("Mes tâches", "agent.inbox")],
+    "agent": [("Mes tâches", "agent.inbox"), ("Messages", "agent.messagerie"),
+              ("Saisir un formulaire S4150", "agent.s4150")],
+    "medecin_conseil": [("Mes tâches", "agent.inbox"), ("Messages", "agent.messagerie")],
+    "cra": [("Réclamations", "agent.inbox")],
+    "cmra": [("Réclamations", "agent.inbox")],
     "analyste": [("Studio", "studio.index")],
     "superviseur": [("Supervision", "supervision.index"), ("Instances", "supervision.instances"),
                     ("Échéances", "supervision.echeances")],

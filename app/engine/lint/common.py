@@ -19,7 +19,7 @@ def check_source(source: str, mode: str = "exec") -> str | None:
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-ROLES = ("assure", "agent", "medecin_conseil", "superviseur", "analyste")
+ROLES = ("assure", "agent", "medecin_conseil", "cra", "cmra", "superviseur", "analyste")
 DMN_NAMESPACES = {
     "http://www.omg.org/spec/DMN/20151101/dmn.xsd": "1.1",
     "http://www.omg.org/spec/DMN/20180521/MODEL/": "1.2",
@@ -122,7 +122,7 @@ def lane_reason(kind: str, lane: str | None) -> str:
     return (f"{HUMAN_KINDS[kind]} est dans le couloir « {lane or 'aucun'} », qui ne correspond "
             "à aucun rôle : placez-la dans un couloir nommé comme un service connu (Assuré, "
             "Service invalidité, Service médical…) ou donnez au couloir la propriété "
-            "« role » (assure, agent, medecin_conseil, superviseur, analyste)"
+            "« role » (assure, agent, medecin_conseil, cra, cmra, superviseur, analyste)"
             + (" ; ou changez son type (tâche de script…) si personne ne doit la faire"
                if kind == "task" else ""))
 

@@ -43,8 +43,37 @@ def _age_legal(annees: int, mois: int) -> str:
     return f"{annees} ans" + (f" et {mois} mois" if mois else "")
 
 
-def donnees_caisse(session, dossier: Dossier) -> tuple[dict, DonneesCaisse | None]:
-    """JSON-friendly caisse data of the dossier's assuré (task data), and the row."""
+def declarations_papier(demande: dict | None) -> dict:
+    """What a paper S4150 declares: yearly salaries (all employers of a year summed, in
+    euros to the cent), hours over the 12 months before the stoppage, employers, stoppage."""
+    demande = demande if isinstance(demande, dict) else {}
+    employeurs = champ(demande, "situation.employeurs") or []
+    salaires: dict[str, Decimal] = {}
+    for ligne in champ(demande, "situation.salaires") or []:
+        annee = str(int(ligne["annee"]))
+        salaires[annee] = salaires.get(annee, Decimal(0)) + Decimal(str(ligne["montant"]))
+    heures = [Decimal(str(e["heures_12_mois"])) for e in employeurs
+              if e.get("heures_12_mois") is not None]
+    return {"salaires_annuels": {a: str(m.quantize(Decimal("0.01")))
+                                 for a, m in sorted(salaires.items())},
+            "heures_12_mois": str(sum(heures)) if heures else None,
+            "nombre_employeurs": len(employeurs) or None,
+            "date_arret_travail": demande.get("date_arret_travail")}
+
+
+def champ(donnees: dict, chemin: str):
+    """The value at a dotted path of the form's data (« situation.salaires », as the field's
+    HTML name), None when a step is missing."""
+    for nom in chemin.split("."):
+        donnees = donnees.get(nom) if isinstance(donnees, dict) else None
+    return donnees
+
+
+def donnees_caisse(session, dossier: Dossier,
+                   demande: dict | None = None) -> tuple[dict, DonneesCaisse | None]:
+    """JSON-friendly caisse data of the dossier's assuré (task data), and the row.
+    `demande`: a paper S4150, whose declared salaries fill the years the caisse does not
+    know (its own records win year by year), so the SAM is never computed on nothing."""
     user = dossier.assure
     row = session.scalar(select(DonneesCaisse).where(DonneesCaisse.assure_id == user.id))
     if row is not None:
@@ -56,6 +85,13 @@ def donnees_caisse(session, dossier: Dossier) -> tuple[dict, DonneesCaisse | Non
                 "mois_affiliation": None, "revenus_annuels": {}}
     data["date_naissance"] = user.date_naissance.isoformat() if user.date_naissance else None
     data["disponibles"] = row is not None
+    declares = declarations_papier(demande)
+    if row is None:
+        data["nombre_employeurs"] = declares["nombre_employeurs"]
+        data["date_arret_travail"] = declares["date_arret_travail"]
+    if declares["salaires_annuels"] or declares["heures_12_mois"]:
+        data["salaires_annuels"] = {**declares["salaires_annuels"], **data["salaires_annuels"]}
+        data["declarations"] = declares
     return data, row
 
 
@@ -190,9 +226,10 @@ def _non_salarie(row: DonneesCaisse, user: User, constat: date, origine: str) ->
             "motifs": motifs}
 
 
-def preparer_verification(session, dossier: Dossier) -> dict:
-    """What the page shows and what goes into the task data on submission."""
-    data, row = donnees_caisse(session, dossier)
+def preparer_verification(session, dossier: Dossier, demande: dict | None = None) -> dict:
+    """What the page shows and what goes into the task data on submission (`demande`: the
+    request as keyed in from a paper S4150, see `donnees_caisse`)."""
+    data, row = donnees_caisse(session, dossier, demande)
     conditions = conditions_calculees(row, dossier.assure, dossier.date_reception)
     return {"donnees_caisse": data, "conditions_calculees": _json(conditions)}
 

@@ -2,36 +2,33 @@
 the back office.
 
 `ouvrir_instruction` is what a paper form keyed in by an agent does: a Dossier row « reçue »
-and an `instruction_invalidite` instance started with the same data the online request hands
-to its call activity (numero_dossier, caisse, date_reception, date_limite_decision, demande,
-avis_imposition). Tests use it as the « dossier reçu » fixture.
+and an instruction instance started with the same data the online request hands to its call
+activity (caisse, date_reception, date_limite_decision, demande, avis_imposition). Tests use
+it as the « dossier reçu » fixture.
+
+Its number is of the one series of the online requests (app/engine/dossier_hooks.py
+`numero_dossier`), given once the instance has its id: letters read it from the dossier row.
 """
 from __future__ import annotations
 
-import secrets
 from datetime import date
 
 from sqlalchemy import select
 
 from app.domain import echeance
 from app.engine.clock import clock
+from app.engine.dossier_hooks import numero_dossier
 from app.engine.parcours import INSTRUCTION, entry_key
 from app.models import Document, Dossier, HumanTask, User
-
-
-def nouveau_numero(jour: date) -> str:
-    """A dossier number like the online ones: « INV-AAAAMMJJ-XXXXXX » (random part)."""
-    return f"INV-{jour:%Y%m%d}-{secrets.token_hex(3).upper()}"
 
 
 def ouvrir_instruction(runtime, assure: User, caisse: str, *, date_reception: date,
                        demande: dict, canal: str = "papier", avis_imposition: dict | None = None,
                        started_by: int | None = None) -> tuple[int, str]:
     """Create the dossier and start its instruction; return (instance id, numéro)."""
-    numero = nouveau_numero(clock.today())
     limite = echeance("decision", date_reception)
+    numeros: list[str] = []
     data = {
-        "numero_dossier": numero,
         "caisse": caisse,
         "canal": canal,
         "date_reception": date_reception.isoformat(),
@@ -42,6 +39,9 @@ def ouvrir_instruction(runtime, assure: User, caisse: str, *, date_reception: da
 
     def on_created(session, instance) -> None:
         now = clock.now()
+        numero = numero_dossier(clock.today().year, instance.id)
+        instance.business_key = numero
+        numeros.append(numero)
         session.add(Dossier(numero=numero, instance_id=instance.id, assure_id=assure.id,
                             caisse_code=caisse, canal=canal, statut="recue", etape="",
                             date_reception=date_reception, date_limite_decision=limite,
@@ -51,9 +51,8 @@ def ouvrir_instruction(runtime, assure: User, caisse: str, *, date_reception: da
     with runtime.session_factory() as session:
         process_key = entry_key(session, INSTRUCTION)
     instance_id = runtime.start(process_key, user_id=started_by or assure.id, owner_id=assure.id,
-                                caisse_code=caisse, business_key=numero, data=data,
-                                on_created=on_created)
-    return instance_id, numero
+                                caisse_code=caisse, data=data, on_created=on_created)
+    return instance_id, numeros[-1]
 
 
 def dossier_par_numero(session, numero: str) -> Dossier | None:

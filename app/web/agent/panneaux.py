@@ -33,15 +33,12 @@ from app.engine.specs import task_property
 from app.forms import render_readonly
 from app.models import AuditLog, Caisse, Dossier
 
+from ..shared.libelles import STATUTS_DOSSIER, decision, statut_dossier
 from ..shared.services import services
+from . import dates_controlees
 from .conditions import jj_mm_aaaa, preparer_verification
 
-STATUTS = {
-    "brouillon": "Brouillon", "recue": "Reçue", "instruction": "En instruction",
-    "pieces_demandees": "Pièces demandées à l'assuré", "examen_medical": "Examen médical",
-    "decision": "Décision à valider", "accord": "Pension accordée", "refus": "Refusée",
-    "rejet_implicite": "Rejet implicite", "recours": "Recours en cours", "clos": "Clos",
-}
+STATUTS = STATUTS_DOSSIER  # labels live in app/web/shared/libelles.py
 CATEGORIES = {1: "catégorie 1", 2: "catégorie 2", 3: "catégorie 3 (tierce personne)"}
 
 
@@ -81,7 +78,8 @@ def panel_for(task_spec, dossier: Dossier, data: dict, session) -> Panel:
 
 # ----- vérification administrative ---------------------------------------------------------
 def _verification(dossier: Dossier, data: dict, session) -> Panel:
-    prepared = preparer_verification(session, dossier)
+    papier = data.get("demande") if dossier.canal == "papier" else None
+    prepared = preparer_verification(session, dossier, papier)
     conditions = prepared["conditions_calculees"]
 
     def check(clean: dict) -> dict:
@@ -96,7 +94,7 @@ def _verification(dossier: Dossier, data: dict, session) -> Panel:
         context={"conditions": conditions, "donnees": prepared["donnees_caisse"],
                  "reponse": _reponse_pieces(data), "caisse": dossier.caisse_code},
         check=check,
-        extras=lambda clean: preparer_verification(session, dossier))
+        extras=lambda clean: preparer_verification(session, dossier, papier))
 
 
 def _reponse_pieces(data: dict) -> dict | None:
@@ -121,8 +119,14 @@ def _convocation(dossier: Dossier, data: dict, session) -> Panel:
     caisse = session.get(Caisse, dossier.caisse_code)
     adresse = (caisse.adresse if caisse else "").replace(", ", "\n")
     jour = _prochain_jour_ouvre(clock.today() + timedelta(days=14))
+    # A report: the médecin said the exam did not take place; the new letter replaces the old.
+    report = {"date": data.get("convocation_date"), "motif": data.get("motif_report")} \
+        if data.get("examen_realise") is False else None
     return Panel(
         template="agent/panneaux/convocation.html",
+        context={"report": report},
+        check=lambda clean: dates_controlees.convocation(clean, clock.today(),
+                                                         dossier.date_limite_decision),
         initial={"convocation_date": jour.isoformat(), "convocation_heure": "09:30",
                  "convocation_lieu": f"Service médical de l'Assurance Maladie — "
                                      f"{dossier.caisse_code}",
@@ -137,8 +141,10 @@ def _examen(dossier: Dossier, data: dict, session) -> Panel:
         template="agent/panneaux/examen.html",
         context={"convocation": {k: data.get(f"convocation_{k}") for k in
                                  ("date", "heure", "lieu", "medecin")}},
-        initial={"date_examen": min(prevue, today) if prevue else today,
-                 "date_constat": today})
+        # The exam is dated from its convocation, never before it (dates_controlees.examen).
+        initial={"examen_realise": True, "date_examen": prevue or today,
+                 "date_constat": min(prevue, today) if prevue else today},
+        check=lambda clean: dates_controlees.examen(clean, prevue, clock.today()))
 
 
 # ----- décision -----------------------------------------------------------------------------
@@ -150,7 +156,8 @@ def _attribution(dossier: Dossier, data: dict, session) -> Panel:
                  "caisse_residence": data.get("caisse_residence")
                  if data.get("caisse_differente") else None,
                  "age_depart": (data.get("age_legal_annees"), data.get("age_legal_mois"))},
-        initial={"date_effet": data.get("date_effet") or calcul.get("date_effet")})
+        initial={"date_effet": data.get("date_effet") or calcul.get("date_effet")},
+        check=lambda clean: dates_controlees.date_effet(clean, data))
 
 
 def _refus_medical(dossier: Dossier, data: dict, session) -> Panel:
@@ -172,8 +179,11 @@ def _commission(dossier: Dossier, data: dict, session) -> Panel:
                  "date_reclamation": data.get("date_reclamation"),
                  "date_limite_commission": data.get("date_limite_commission"),
                  "decision": data.get("issue_instruction"),
-                 "motifs_refus": data.get("motifs_refus") or []},
-        initial={"date_seance": clock.today().isoformat()})
+                 "motifs_refus": data.get("motifs_refus") or [],
+                 "documents": data.get("documents_contestation") or []},
+        initial={"date_seance": clock.today().isoformat()},
+        check=lambda clean: dates_controlees.seance(clean, data.get("date_reclamation"),
+                                                    clock.today()))
 
 
 # Panel kind (the `panneau` property of a user task) → what the panel shows and does.
@@ -279,7 +289,7 @@ def libelle_audit(row: AuditLog, noms: dict[str, str] | None = None) -> str:
     if action == "task_released":
         return "Tâche libérée"
     if action == "task_assigned":
-        return "Tâche réattribuée par un superviseur"
+        return "Tâche réattribuée"
     if action == "timer_fired":
         nom = (noms or {}).get(row.element_id)
         return f"Échéance atteinte : {nom}" if nom else "Échéance atteinte"
@@ -292,7 +302,9 @@ def libelle_audit(row: AuditLog, noms: dict[str, str] | None = None) -> str:
             if key in details and details[key] not in ("None", None):
                 value = details[key]
                 if key == "statut":
-                    value = STATUTS.get(value, value)
+                    value = statut_dossier(value)
+                elif key == "decision":
+                    value = decision(value)
                 elif key == "date_limite_decision":
                     value = jj_mm_aaaa(value[:10])
                 parts.append(f"{label} : {value}")

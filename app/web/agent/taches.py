@@ -21,6 +21,7 @@ from app.engine.clock import clock
 from app.engine.errors import DeadlinePassed
 from app.forms import parse_submission, render_form, validate
 from app.models import AuditLog, Caisse, Document, Dossier, HumanTask, Message, User
+from app.models.user import MEDICAL_DOCUMENT_KINDS, MEDICAL_ROLES
 
 from ..shared import tasks as shared_tasks
 from ..shared.security import roles
@@ -56,9 +57,14 @@ def last_data(session, dossier: Dossier) -> dict:
     return dict(max(tasks, key=lambda t: t.last_state_change).data)
 
 
+def may_read(document: Document) -> bool:
+    """Secret médical: the documents of a medical contestation, for medical roles only."""
+    return document.kind not in MEDICAL_DOCUMENT_KINDS or current_user.role in MEDICAL_ROLES
+
+
 def medical_details(session, dossier: Dossier) -> list[dict]:
     """Every exam recorded for this dossier: médecins-conseils only."""
-    if current_user.role != "medecin_conseil":
+    if current_user.role not in MEDICAL_ROLES:
         return []
     workflow = workflow_of(session, dossier.instance)
     exams = [t for t in workflow.get_tasks(state=TaskState.COMPLETED)
@@ -89,7 +95,9 @@ def dossier_context(session, dossier: Dossier, data: dict) -> dict:
         "assure": dossier.assure,
         "caisse": caisse,
         "statut": panneaux.STATUTS.get(dossier.statut, dossier.statut),
-        "documents": documents_du_dossier(session, dossier, data.get("avis_imposition")),
+        "documents": [d for d in documents_du_dossier(session, dossier,
+                                                      data.get("avis_imposition"))
+                      if may_read(d)],
         "demande": panneaux.demande_sections(session, dossier, data),
         "avis_medical": data.get("avis_medical"),
         "calcul": data.get("calcul"),
@@ -101,7 +109,7 @@ def dossier_context(session, dossier: Dossier, data: dict) -> dict:
 
 
 @bp.route("/taches/<int:task_id>", methods=["GET", "POST"])
-@roles("agent", "medecin_conseil")
+@roles("agent", "medecin_conseil", "cra", "cmra")
 def tache(task_id: int):
     row = task_or_403(task_id)
     session = db()
@@ -151,7 +159,7 @@ def tache(task_id: int):
 
 
 @bp.get("/dossiers/<numero>")
-@roles("agent", "medecin_conseil")
+@roles("agent", "medecin_conseil", "cra", "cmra")
 def dossier(numero: str):
     session = db()
     row = dossier_par_numero(session, numero)
@@ -174,7 +182,7 @@ def dossier(numero: str):
 
 
 @bp.get("/documents/<int:document_id>")
-@roles("agent", "medecin_conseil")
+@roles("agent", "medecin_conseil", "cra", "cmra")
 def document(document_id: int):
     """A document of a dossier of my caisse, always as an attachment (never inline)."""
     session = db()
@@ -182,7 +190,7 @@ def document(document_id: int):
     if doc is None:
         abort(404)
     owner = _dossier_of_document(session, doc)
-    if not staff_may_see(owner):
+    if not staff_may_see(owner) or not may_read(doc):
         abort(403)
     data = services().store.read(doc.stored_name, doc.sha256)
     session.add(AuditLog(at=clock.now(), user_id=current_user.id, action="document_consulte",

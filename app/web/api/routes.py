@@ -66,7 +66,9 @@ def _task_json(row: HumanTask) -> dict:
     return {"id": row.id, "titre": row.title, "element": row.element_id,
             "dossier": row.instance.business_key, "version": row.instance.lock_version,
             "echeance": row.due_at.isoformat() if row.due_at else None,
-            "pris_par": row.claimed_by_id}
+            "pris_par": row.claimed_by_id,
+            # A suspended dossier's task is listed but refused until the dossier resumes.
+            "suspendue": row.instance.status == "suspended"}
 
 
 def open_task_ids(instance_id: int) -> list[int]:

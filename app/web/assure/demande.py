@@ -28,6 +28,7 @@ from app.documents.uploads import TAILLE_MAX, UploadRefuse, verifier_avis_imposi
 from app.domain import age_legal_depart, valeur
 from app.engine import screens
 from app.engine.clock import clock
+from app.engine.dossier_hooks import numero_dossier
 from app.engine.errors import Conflict, FormInvalid
 from app.engine.parcours import entry_key
 from app.forms import parse_submission, read_submission, render_form, validate
@@ -98,6 +99,13 @@ def demande_demarrer():
         flash("Vous avez déjà une demande en cours : vous la reprenez là où vous l'aviez "
               "laissée.", "info")
         return redirect(url_for(".demande_etape", numero=draft.numero), 303)
+    en_cours = _demande_en_instruction(current_user.id)
+    if en_cours is not None:
+        flash(f"Vous avez déjà une demande de pension d'invalidité en cours d'instruction "
+              f"(dossier {en_cours.numero}) : une seconde demande ne peut pas être déposée "
+              "tant que votre caisse n'a pas rendu sa décision. Pour compléter votre demande, "
+              "écrivez à votre caisse depuis votre messagerie.", "info")
+        return redirect(url_for(".dossier", numero=en_cours.numero), 303)
     try:
         caisse = caisse_pour(current_user.code_postal)
     except ValueError:
@@ -107,6 +115,17 @@ def demande_demarrer():
     numero = start_demande(current_user.id, caisse)
     forget_orientation()
     return redirect(url_for(".demande_etape", numero=numero), 303)
+
+
+# Sent and not yet decided: a second request would be a duplicate of it. After a decision
+# (or during an appeal) a new request is the assuré's right (DESIGN.md §2, 12).
+EN_INSTRUCTION = ("recue", "instruction", "pieces_demandees", "examen_medical", "decision")
+
+
+def _demande_en_instruction(user_id: int) -> Dossier | None:
+    return db().scalar(select(Dossier).where(Dossier.assure_id == user_id,
+                                             Dossier.statut.in_(EN_INSTRUCTION))
+                       .order_by(Dossier.id.desc()).limit(1))
 
 
 def start_demande(user_id: int, caisse: str) -> str:
@@ -122,7 +141,7 @@ def start_demande(user_id: int, caisse: str) -> str:
         if session.scalar(select(Dossier.id).where(Dossier.assure_id == user_id,
                                                    Dossier.statut == "brouillon")):
             raise DraftExists
-        numero = f"INV-{clock.today().year}-{instance.id:06d}"
+        numero = numero_dossier(clock.today().year, instance.id)
         instance.business_key = numero
         now = clock.now()
         session.add(Dossier(numero=numero, instance_id=instance.id, assure_id=user_id,

@@ -141,7 +141,9 @@ def message_nouveau():
     dossiers = list(db().scalars(select(Dossier).where(Dossier.assure_id == current_user.id)
                                  .order_by(Dossier.id.desc())))
     values = {"service": request.args.get("service", "invalidite"),
-              "dossier": request.args.get("dossier", ""), "objet": "", "texte": ""}
+              "dossier": request.args.get("dossier", ""),
+              "objet": " ".join(request.args.get("objet", "").split())[:msg.OBJET_MAX],
+              "texte": ""}
     errors: dict[str, str] = {}
     pieces = msg.Pieces()
     if request.method == "POST":

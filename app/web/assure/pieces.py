@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from app.documents import accuses
 from app.documents.courriers_instruction import PIECES
+from app.documents.depot import garder_document
 from app.documents.formats import date_longue, echeance_fr, taille
 from app.documents.storage import safe_download_name
 from app.documents.uploads import TAILLE_MAX, UploadRefuse, verifier_avis_imposition
@@ -191,20 +192,12 @@ def _ajouter(row: HumanTask) -> tuple[dict[str, str], list[str]]:
 
 
 def _stocker(row: HumanTask, checked: list) -> None:
-    store = services().store
     with services().session_factory() as session, session.begin():
         for nom, content, _info in checked:
-            stored = store.save(content)
-            document = Document(owner_id=current_user.id, instance_id=row.instance_id,
-                                kind=KIND, original_name=nom, stored_name=stored.stored_name,
-                                sha256=stored.sha256, size=stored.size,
-                                content_type="application/pdf", created_at=clock.now())
-            session.add(document)
-            session.flush()
-            session.add(AuditLog(at=clock.now(), user_id=current_user.id,
-                                 action="document_depose", instance_id=row.instance_id,
-                                 element_id=row.element_id,
-                                 details={"document_id": document.id}))
+            garder_document(session, services().store, nom=nom, content=content,
+                    content_type="application/pdf", kind=KIND, owner_id=current_user.id,
+                    instance_id=row.instance_id, user_id=current_user.id,
+                    action="document_depose", element_id=row.element_id)
 
 
 def _retirer(row: HumanTask, ident: str) -> None:

@@ -6,7 +6,14 @@ gives it the page kind `ecran=contestation` (medical dispute → CMRA, administr
 open, and otherwise says why a contest is no longer possible (delay expired on such date,
 recours already under way, nothing to contest, dossier closed by the caisse).
 
-Once sent, an accusé de réception goes to the messagerie and the dossier page shows the
+The assuré may attach documents to the contestation (PDF, JPEG or PNG, the messagerie's
+checks): « Joindre ces fichiers » stores the acceptable ones at once, a refused file is named
+with its reason and never drops the others, « Retirer » removes one; the text typed so far is
+kept, and files still chosen when « Envoyer ma contestation » is clicked are joined first.
+The documents go with the claim (`documents_contestation`) to the commission; those of a
+medical contestation are under the secret médical (CMRA's médecins only).
+
+Once sent, an accusé de réception (listing the documents) goes to the messagerie and the dossier page shows the
 commission, its deadline and the day from which its silence means rejection, as the recours
 process recorded them (`reclamation`); after a dossier closed by the caisse (supervision
 « Terminer ») the page says so (`arret`) instead of a deadline or an expired delay.
@@ -18,18 +25,25 @@ from datetime import date
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from app.documents import accuses
+from app.documents.depot import garder_document
 from app.documents.formats import date_longue
 from app.documents.letters import COMMISSIONS
+from app.documents.pieces_jointes import ACCEPT, FORMATS, verifier_piece_jointe
+from app.documents.storage import safe_download_name
+from app.documents.uploads import TAILLE_MAX, UploadRefuse
 from app.domain import coordonnees_recours, echeance, moment_echeance
 from app.engine import screens
 from app.engine.clock import PARIS, clock
 from app.engine.errors import Conflict
+from app.engine.lifecycle import statut_avant_arret
 from app.forms import parse_submission, render_form, validate
-from app.models import AuditLog, Dossier, HumanTask
+from app.models import AuditLog, Document, Dossier, HumanTask
+from app.models.user import MEDICAL_DOCUMENT_KINDS
 
 from ..shared.security import roles
 from ..shared.services import db, services
@@ -42,6 +56,10 @@ from .pieces import _due_timers_first, dossier_of, my_task, poster_accuse
 ECRAN = screens.CONTESTATION  # the `ecran` property of the task in the diagram
 CONTESTABLES = ("refus", "rejet_implicite")
 ENVOYEE = "contestation_envoyee"  # audit action of « Envoyer ma contestation »
+KIND = "piece_contestation"  # a document attached to a contestation
+KIND_MEDICAL = MEDICAL_DOCUMENT_KINDS[0]  # … to a medical one, once sent (secret médical)
+MAX_DOCUMENTS = 10
+JOINDRE, RETIRER = "joindre", "retirer:"  # the page's own `_action` buttons
 
 
 def _open_task(dossier: Dossier) -> HumanTask | None:
@@ -69,32 +87,138 @@ def contester(task_id: int):
     runtime = services().runtime
     schema = runtime.form_schema(db(), row.instance.process_version, row.form)
     data = task_data(db(), runtime, row)
-    values, errors = {}, {}
+    values, errors, refuses = {}, {}, []
     if request.method == "POST":
-        raw = parse_submission(schema, request.form)
-        clean, errors = validate(schema, raw, clock.today())
-        if not errors:
-            if not _due_timers_first(row):
-                flash("Le délai pour contester cette décision a expiré : votre contestation "
-                      "n'a pas pu être enregistrée.", "error")
-                return redirect(url_for(".contestation", numero=dossier.numero))
-            contestee = dossier.statut
-            try:
-                runtime.complete_task(row.id, current_user, clean)
-            except Conflict as err:
-                flash(err.message, "info")
-                return redirect(url_for(".contestation", numero=dossier.numero))
-            _accuser(dossier, contestee, clean)
-            return redirect(url_for("assure.dossier", numero=dossier.numero))
-        values = raw
+        action = request.form.get("_action", "")
+        values = parse_submission(schema, request.form)
+        if action.startswith(RETIRER):
+            _retirer(row, action.removeprefix(RETIRER))
+        elif _fichiers_choisis():
+            # Files still chosen when sending are joined first: never lost silently.
+            refuses = _joindre(row)
+            errors = {"document": " ".join(refuses)} if refuses else {}
+        elif action == JOINDRE:
+            errors = {"document": f"Choisissez un fichier {FORMATS} à joindre."}
+        envoyer = action != JOINDRE and not action.startswith(RETIRER)
+        if envoyer:
+            clean, invalid = validate(schema, values, clock.today())
+            if not (errors or invalid):
+                return _envoyer(row, dossier, clean)
+            errors = {**invalid, **errors}
     form = render_form(schema, values, errors, action_url=url_for(".contester", task_id=row.id),
                        submit_label="Envoyer ma contestation", csrf_token=generate_csrf())
     return render_template(
-        "assure_suivi/contester.html", dossier=dossier, form=form, errors=errors,
-        decision=data.get("issue_instruction"), motifs=data.get("motifs_refus") or [],
-        date_limite=data.get("date_limite_contestation"),
+        "assure_suivi/contester.html", dossier=dossier,
+        form=_avec_pieces(form, row, refuses, errors.get("document")),
+        errors=errors, decision=data.get("issue_instruction"),
+        motifs=data.get("motifs_refus") or [], date_limite=data.get("date_limite_contestation"),
         recours=coordonnees_recours(dossier.caisse_code),
         back=url_for("assure.dossier", numero=dossier.numero)), (422 if errors else 200)
+
+
+def _envoyer(row: HumanTask, dossier: Dossier, clean: dict):
+    if not _due_timers_first(row):
+        flash("Le délai pour contester cette décision a expiré : votre contestation "
+              "n'a pas pu être enregistrée.", "error")
+        return redirect(url_for(".contestation", numero=dossier.numero))
+    contestee = dossier.statut
+    documents = pieces_jointes(row)
+    data = {**clean, "documents_contestation": [{"document_id": d.id, "nom": d.original_name}
+                                                for d in documents]}
+    try:
+        services().runtime.complete_task(row.id, current_user, data)
+    except Conflict as err:
+        flash(err.message, "info")
+        return redirect(url_for(".contestation", numero=dossier.numero))
+    if clean.get("nature_contestation") == "medicale" and documents:
+        _classer_medical(documents)
+    _accuser(dossier, contestee, clean, documents)
+    return redirect(url_for("assure.dossier", numero=dossier.numero))
+
+
+# ----- documents attached to the contestation -------------------------------------------
+def pieces_jointes(row: HumanTask) -> list[Document]:
+    """Documents joined to this contestation (since its task opened), not yet sent."""
+    return list(db().scalars(select(Document).where(
+        Document.instance_id == row.instance_id, Document.owner_id == current_user.id,
+        Document.kind == KIND, Document.created_at >= row.created_at).order_by(Document.id)))
+
+
+def _fichiers_choisis() -> list:
+    return [f for f in request.files.getlist("document") if f and f.filename]
+
+
+def _joindre(row: HumanTask) -> list[str]:
+    """Store every acceptable file chosen: a refused one is named with its reason (one
+    French sentence each) and never drops the others."""
+    files = _fichiers_choisis()
+    places = MAX_DOCUMENTS - len(pieces_jointes(row))
+    checked, refuses = [], []
+    for upload in files:
+        nom = safe_download_name(upload.filename, "document.pdf")
+        if len(checked) >= places:
+            refuses.append(f"« {nom} » n'a pas été joint : vous pouvez joindre au plus "
+                           f"{MAX_DOCUMENTS} documents.")
+            continue
+        content = upload.read(TAILLE_MAX + 1)
+        try:
+            content_type = verifier_piece_jointe(content, nom)
+        except UploadRefuse as err:
+            refuses.append(err.message)
+            continue
+        checked.append((nom, content, content_type))
+    if checked:
+        _stocker(row, checked)
+        flash("Joint à votre contestation : " + ", ".join(n for n, _c, _t in checked) + ".",
+              "success")
+    return refuses
+
+
+def _stocker(row: HumanTask, checked: list) -> None:
+    with services().session_factory() as session, session.begin():
+        for nom, content, content_type in checked:
+            garder_document(session, services().store, nom=nom, content=content,
+                    content_type=content_type, kind=KIND, owner_id=current_user.id,
+                    instance_id=row.instance_id, user_id=current_user.id,
+                    action="document_depose", element_id=row.element_id)
+
+
+def _retirer(row: HumanTask, ident: str) -> None:
+    target = next((d for d in pieces_jointes(row) if str(d.id) == ident), None)
+    if target is None:
+        abort(404)
+    with services().session_factory() as session, session.begin():
+        session.delete(session.get(Document, target.id))
+        session.add(AuditLog(at=clock.now(), user_id=current_user.id,
+                             action="document_retire", instance_id=row.instance_id,
+                             element_id=row.element_id, details={"document_id": target.id}))
+    services().store.delete(target.stored_name)
+    flash(f"Document retiré : {target.original_name}.", "info")
+
+
+def _classer_medical(documents: list[Document]) -> None:
+    """The documents of a medical contestation fall under the secret médical."""
+    with services().session_factory() as session, session.begin():
+        for document in documents:
+            session.get(Document, document.id).kind = KIND_MEDICAL
+
+
+def _avec_pieces(form: Markup, row: HumanTask, refuses: list[str], erreur: str | None) -> Markup:
+    """The contest form with its attachments: multipart, the files block before the
+    buttons, and Enter still sending the contestation (first submit button of the form)."""
+    bloc = render_template("assure_suivi/_pieces_contestation.html", refuses=refuses,
+                           erreur=erreur,
+                           documents=pieces_jointes(row), max_documents=MAX_DOCUMENTS,
+                           accept=ACCEPT, taille_max=TAILLE_MAX // (1024 * 1024))
+    html = str(form)
+    defaut = ('<button type="submit" name="_action" value="submit" class="fr-sr-only" '
+              'tabindex="-1" aria-hidden="true">Envoyer ma contestation</button>')
+    html = html.replace("<form method=\"post\"", "<form method=\"post\" "
+                        "enctype=\"multipart/form-data\"", 1)
+    start = html.index(">", html.index("<form")) + 1
+    html = html[:start] + defaut + html[start:]
+    buttons = html.rindex('<ul class="fr-btns-group')
+    return Markup(html[:buttons] + bloc + html[buttons:])
 
 
 @bp.get("/dossier/<numero>")
@@ -121,7 +245,7 @@ def contestation(numero: str):
                            back=url_for("assure.dossier", numero=dossier.numero))
 
 
-def _accuser(dossier: Dossier, contestee: str, clean: dict) -> None:
+def _accuser(dossier: Dossier, contestee: str, clean: dict, documents: list[Document]) -> None:
     """After « Envoyer ma contestation »: say where the claim went, and post its receipt."""
     db().expire_all()
     updated = db().get(Dossier, dossier.id)
@@ -134,12 +258,14 @@ def _accuser(dossier: Dossier, contestee: str, clean: dict) -> None:
         flash("Votre contestation a été enregistrée. La réponse de la commission vous est "
               "envoyée dans votre messagerie.", "success")
     data = {"nature": clean.get("nature_contestation"),
-            "motifs": clean.get("motifs_contestation"), "decision": contestee}
+            "motifs": clean.get("motifs_contestation"), "decision": contestee,
+            "documents": [{"nom": d.original_name, "taille": d.size} for d in documents]}
     if claim is not None:
         data.update(commission=claim["commission"],
                     date_limite_commission=claim["limite"].isoformat())
     poster_accuse(updated, accuses.CONTESTATION, data, ENVOYEE,
-                  {"commission": claim["commission"] if claim else None})
+                  {"commission": claim["commission"] if claim else None,
+                   "documents": [d.id for d in documents]})
 
 
 def reclamation(dossier: Dossier) -> dict | None:
@@ -170,9 +296,10 @@ def arret(dossier: Dossier) -> dict | None:
     instance = dossier.instance
     if instance.status != "terminated":
         return None
-    limite = date_limite_contestation(dossier) if dossier.statut in CONTESTABLES else None
-    return {"le": instance.ended_at, "statut": dossier.statut,
-            "decision": dossier.statut in (*CONTESTABLES, "accord"),
+    statut = statut_avant_arret(db(), instance.id) or dossier.statut
+    limite = date_limite_contestation(dossier) if statut in CONTESTABLES else None
+    return {"le": instance.ended_at, "statut": statut,
+            "decision": statut in (*CONTESTABLES, "accord"),
             "limite": limite if limite is not None and limite >= clock.today() else None,
             "recours": coordonnees_recours(dossier.caisse_code)}
 

@@ -64,6 +64,7 @@ STATUT_LIBELLES = {
     "rejet_implicite": "Demande rejetée (absence de réponse)",
     "recours": "Recours en cours",
     "clos": "Dossier clos",
+    "arrete": "Dossier arrêté par la caisse",
 }
 
 

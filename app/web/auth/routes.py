@@ -23,6 +23,8 @@ HOME_BY_ROLE = {
     "assure": "assure.accueil",
     "agent": "agent.inbox",
     "medecin_conseil": "agent.inbox",
+    "cra": "agent.inbox",
+    "cmra": "agent.inbox",
     "analyste": "studio.index",
     "superviseur": "supervision.index",
 }

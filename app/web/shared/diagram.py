@@ -16,6 +16,7 @@ from SpiffWorkflow.util.task import TaskState
 from app.engine.persistence import timer_due
 from app.engine.sandbox import version_sources
 from app.engine.specs import form_of, role_of_task
+from app.models.user import MEDICAL_ROLES
 
 RANK = {"done": 1, "waiting": 2, "active": 3}
 STATUS_LABELS = {"running": "en cours", "suspended": "suspendue", "incident": "incident",
@@ -116,7 +117,7 @@ def medical_keys(specs) -> set[str]:
     keys: set[str] = set()
     for process in [spec, *subprocess_specs.values()]:
         for task_spec in process.task_specs.values():
-            if role_of_task(task_spec) == "medecin_conseil":
+            if role_of_task(task_spec) in MEDICAL_ROLES:
                 schema = forms.get(form_of(task_spec) or "") or {}
                 keys |= set((schema.get("properties") or {}).keys())
     return keys
@@ -129,7 +130,7 @@ def is_medical(name: str, extra: set[str]) -> bool:
 
 def visible_variables(data: dict, role: str, extra_medical: set[str]) -> tuple[dict, list[str]]:
     """(variables shown to `role`, names hidden by the secret médical)."""
-    if role == "medecin_conseil":
+    if role in MEDICAL_ROLES:
         return dict(sorted(data.items())), []
     hidden = sorted(k for k in data if is_medical(k, extra_medical))
     return {k: v for k, v in sorted(data.items()) if k not in hidden}, hidden

@@ -12,6 +12,8 @@ from flask import Flask
 from app.documents.formats import date_longue, echeance_fr, heure, montant
 from app.engine.clock import PARIS
 
+from .libelles import register_libelles
+
 
 def datetime_fr(value) -> str:
     """« 7 décembre 2026 à 9 h 30 » (a moment, shown in Paris time)."""
@@ -52,3 +54,4 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["date_fr"] = date_fr
     app.jinja_env.filters["echeance_fr"] = echeance_filter
     app.jinja_env.filters["euros"] = euros
+    register_libelles(app)  # statuts, decisions, kinds of document: never a raw code

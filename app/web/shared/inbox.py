@@ -1,16 +1,21 @@
 """Inbox queries: index lookups on `human_task`, never a scan of workflow JSON."""
 from __future__ import annotations
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import contains_eager
+import re
 
-from app.models import HumanTask, ProcessInstance, User
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import aliased, contains_eager
+
+from app.engine.human_tasks import decided_by
+from app.models import DonneesCaisse, Dossier, HumanTask, ProcessInstance, User
 
 # What an inbox row shows of its instance: never the workflow state (it can be large).
 INSTANCE_COLUMNS = (ProcessInstance.id, ProcessInstance.business_key, ProcessInstance.status,
                     ProcessInstance.lock_version, ProcessInstance.caisse_code,
                     ProcessInstance.current_step, ProcessInstance.process_key,
                     ProcessInstance.sandbox)
+# The assuré of a task's dossier (a second `app_user` beside the staff member's own).
+Assure = aliased(User, name="assure")
 
 
 def visible_tasks(user: User) -> Select:
@@ -26,5 +31,35 @@ def visible_tasks(user: User) -> Select:
         query = query.where(HumanTask.role == "assure", HumanTask.assignee_id == user.id)
     else:
         query = query.where(HumanTask.role == user.role,
-                            HumanTask.caisse_code == user.caisse_code)
+                            HumanTask.caisse_code == user.caisse_code,
+                            # an appeal never reaches the person who took its decision
+                            or_(HumanTask.recours.is_(False),
+                                ~decided_by(user.id, HumanTask.instance_id)))
     return query.order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.id)
+
+
+# A NIR typed with or without its spaces: digits only (Corse: 2A / 2B), at least 5 of them.
+NIR_SAISI = re.compile(r"[0-9]{1,2}[0-9AaBb ]{4,20}")
+
+
+def with_dossier(query: Select) -> Select:
+    """The task's dossier and its assuré, for searching and sorting (one row each: the
+    dossier is unique per instance, the caisse data unique per assuré)."""
+    return (query.join(Dossier, Dossier.instance_id == HumanTask.instance_id)
+            .join(Assure, Assure.id == Dossier.assure_id)
+            .outerjoin(DonneesCaisse, DonneesCaisse.assure_id == Dossier.assure_id))
+
+
+def search(query: Select, text: str) -> Select:
+    """Tasks whose dossier matches every word typed: a dossier number (or part of it), the
+    assuré's name or first name, or their NIR (spaces ignored). `query` has `with_dossier`."""
+    text = text.strip()
+    if NIR_SAISI.fullmatch(text) and sum(c.isdigit() for c in text) >= 5:
+        nir = text.replace(" ", "").upper()
+        return query.where(or_(DonneesCaisse.nir.contains(nir, autoescape=True),
+                               Dossier.numero.icontains(nir, autoescape=True)))
+    for word in text.split()[:5]:
+        query = query.where(or_(Dossier.numero.icontains(word, autoescape=True),
+                                Assure.nom.icontains(word, autoescape=True),
+                                Assure.prenom.icontains(word, autoescape=True)))
+    return query

@@ -13,6 +13,7 @@ from flask import abort, request, send_file
 from flask_login import current_user
 from sqlalchemy import false, func, select, update
 
+from app.documents.depot import garder_document
 from app.documents.pieces_jointes import verifier_piece_jointe
 from app.documents.storage import safe_download_name
 from app.documents.uploads import TAILLE_MAX, UploadRefuse
@@ -134,21 +135,13 @@ def _kept_documents() -> list[Document]:
 
 
 def _store(checked: list[tuple[str, bytes, str]]) -> list[Document]:
-    store = services().store
     stored = []
     with services().session_factory() as session, session.begin():
         for nom, content, content_type in checked:
-            saved = store.save(content)
-            document = Document(owner_id=current_user.id, instance_id=None, kind=KIND,
-                                original_name=nom, stored_name=saved.stored_name,
-                                sha256=saved.sha256, size=saved.size,
-                                content_type=content_type, created_at=clock.now())
-            session.add(document)
-            session.flush()
-            session.add(AuditLog(at=clock.now(), user_id=current_user.id,
-                                 action="piece_jointe_deposee",
-                                 details={"document_id": document.id}))
-            stored.append(document.id)
+            stored.append(garder_document(session, services().store, nom=nom, content=content,
+                                  content_type=content_type, kind=KIND,
+                                  owner_id=current_user.id, instance_id=None,
+                                  user_id=current_user.id, action="piece_jointe_deposee").id)
     return list(db().scalars(select(Document).where(Document.id.in_(stored))))
 
 

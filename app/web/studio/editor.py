@@ -34,6 +34,7 @@ from .files import (
 from .routes import file_or_404, folder_names
 
 ROLE_LABELS = {"assure": "assuré", "agent": "agent", "medecin_conseil": "médecin-conseil",
+               "cra": "commission de recours amiable", "cmra": "commission médicale",
                "analyste": "analyste", "superviseur": "superviseur"}
 
 

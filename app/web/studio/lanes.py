@@ -24,6 +24,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from lxml import etree
 
 from app.engine.specs import lane_role
+from app.models.user import MEDICAL_ROLES
 
 from ..shared.security import roles
 from .blueprint import bp
@@ -34,9 +35,11 @@ SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 ROLE_PROPERTY = "role"
 ROLE_LABELS = {"assure": "Assuré", "agent": "Agent (Service Invalidité)",
-               "medecin_conseil": "Médecin-conseil", "superviseur": "Superviseur",
-               "analyste": "Analyste"}
-MEDICAL = "medecin_conseil"
+               "medecin_conseil": "Médecin-conseil",
+               "cra": "Commission de recours amiable (CRA)",
+               "cmra": "Médecin de la commission médicale de recours amiable (CMRA)",
+               "superviseur": "Superviseur", "analyste": "Analyste"}
+MEDICAL = MEDICAL_ROLES  # roles bound by the secret médical (médecin-conseil, CMRA)
 TASKS = {"task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask",
          "receiveTask", "businessRuleTask", "callActivity", "subProcess"}
 HUMAN = {"userTask", "manualTask"}
@@ -326,7 +329,7 @@ def save_lanes(filename: str):
         flash(f"Rôles non enregistrés : {err}.", "error")
         return redirect(url_for("studio.lanes", filename=filename), 303)
     for move in moved:
-        if MEDICAL in (move["avant"], move["apres"]) and move["avant"] != move["apres"]:
+        if {move["avant"], move["apres"]} & set(MEDICAL) and move["avant"] != move["apres"]:
             flash(_medical_warning(move), "warning")
     if errors:
         flash(f"Rôles enregistrés dans le brouillon de « {filename} » seulement : le diagramme "
@@ -343,12 +346,18 @@ def _label(role: str | None) -> str:
 
 def _medical_warning(move: dict) -> str:
     name = move["nom"] or move["couloir"]
-    if move["apres"] == MEDICAL:
-        return (f"Secret médical : le couloir « {name} » devient Médecin-conseil. Ses tâches "
+    if move["apres"] in MEDICAL and move["avant"] not in MEDICAL:
+        return (f"Secret médical : le couloir « {name} » devient {_label(move['apres'])}. "
+                "Ses tâches "
                 "pourront montrer des données médicales : vérifiez qu'il ne contient que des "
                 "étapes réservées au service médical. Le déploiement demandera de confirmer ce "
                 "changement de rôle.")
-    return (f"Secret médical : le couloir « {name} » n'est plus Médecin-conseil (il passe à "
+    if move["apres"] in MEDICAL:
+        return (f"Secret médical : le couloir « {name} » passe de « {_label(move['avant'])} » "
+                f"à « {_label(move['apres'])} », deux rôles tenus au secret médical. Le "
+                "déploiement demandera de confirmer ce changement de rôle.")
+    return (f"Secret médical : le couloir « {name} » n'est plus {_label(move['avant'])} (il "
+            "passe à "
             f"« {_label(move['apres'])} »). Ses tâches ne doivent montrer aucune donnée "
             "médicale à ce rôle : vérifiez les formulaires de ces tâches. Le déploiement "
             "demandera de confirmer ce changement de rôle.")

@@ -7,8 +7,11 @@ import json
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
+from app.documents.delivery import post_notice
+from app.engine.clock import clock
 from app.engine.errors import FormInvalid, IncidentRaised, RuntimeServiceError
 from app.engine.sandbox import version_sources
 from app.models import AuditLog, Dossier, HumanTask, Incident, ProcessInstance, User
@@ -29,6 +32,16 @@ from ..shared.params import parse_id
 from ..shared.security import roles
 from ..shared.services import db, services
 from .blueprint import bp
+
+OPERATOR_LABELS = {**ACTION_LABELS, "incident_retry_failed": "relance en échec",
+                   "jeton_deplace": "jeton déplacé", "minuteur_declenche":
+                   "minuteur déclenché par un superviseur", "minuteur_redate": "minuteur redaté",
+                   "variable_modifiee": "variable modifiée", "action_lot": "action groupée",
+                   "message_envoye": "message envoyé à l'assuré"}
+ARRET_TEXTE = ("Le traitement de votre dossier n° {numero} a été arrêté par la caisse. Aucune "
+               "suite ne lui sera donnée. Si vous pensez qu'il s'agit d'une erreur, ou pour "
+               "déposer une nouvelle demande, contactez votre caisse par la messagerie ou au "
+               "3646.")
 
 
 def _instance_or_404(instance_id: int) -> ProcessInstance:
@@ -69,8 +82,32 @@ def instance(instance_id: int):
         timers=timers, messages=waiting_messages(workflow), tasks=tasks,
         candidates={t.id: _candidates(t) for t in tasks}, incidents=incidents,
         variables=variables, hidden=hidden, history=_history(instance_id),
-        labels=STATUS_LABELS, action_labels=ACTION_LABELS,
-        can_act=current_user.role == "superviseur")
+        labels=STATUS_LABELS, action_labels=OPERATOR_LABELS,
+        can_act=current_user.role == "superviseur", **token_choices(workflow),
+        retries=_failed_retries(instance_id))
+
+
+def token_choices(workflow) -> dict:
+    """What the « move the token » form offers: the active tasks to cancel, and the elements
+    present in the instance's tree (already passed or predicted) to start before."""
+    active = {t.task_spec.bpmn_id: t.task_spec.bpmn_name or t.task_spec.bpmn_id
+              for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+              if t.task_spec.bpmn_id and t.id not in workflow.subprocesses}
+    targets = {t.task_spec.bpmn_id: t.task_spec.bpmn_name or t.task_spec.bpmn_id
+               for t in workflow.get_tasks() if t.task_spec.bpmn_id}
+    return {"active_elements": sorted(active.items(), key=lambda p: p[1]),
+            "target_elements": sorted(targets.items(), key=lambda p: p[1])}
+
+
+def _failed_retries(instance_id: int) -> dict[int, int]:
+    """Failed « Relancer » per incident (the incident stays one, the log keeps each try)."""
+    counts: dict[int, int] = {}
+    for details in db().scalars(select(AuditLog.details).where(
+            AuditLog.instance_id == instance_id, AuditLog.action == "incident_retry_failed")):
+        key = (details or {}).get("incident_id")
+        if isinstance(key, int):
+            counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 def _history(instance_id: int):
@@ -124,12 +161,22 @@ def resume(instance_id: int):
 @bp.post("/instances/<int:instance_id>/arreter")
 @roles("superviseur")
 def terminate(instance_id: int):
-    return _set_status(instance_id, "terminated", "Instance arrêtée.")
+    return _set_status(instance_id, "terminated",
+                       "Instance arrêtée : l'assuré en est informé par sa messagerie.")
 
 
 def _set_status(instance_id: int, status: str, success: str):
     return _run(instance_id, lambda: services().runtime.set_status(
-        instance_id, status, current_user, request.form.get("motif", "")), success)
+        instance_id, status, current_user, request.form.get("motif", ""),
+        on_terminated=_tell_the_assure), success)
+
+
+def _tell_the_assure(session, instance) -> None:
+    """The assuré learns that their dossier was stopped (same transaction as the stop)."""
+    dossier = session.scalar(select(Dossier).where(Dossier.instance_id == instance.id))
+    if dossier is not None:
+        post_notice(session, dossier, f"Votre dossier n° {dossier.numero} a été arrêté",
+                    ARRET_TEXTE.format(numero=dossier.numero), clock.now())
 
 
 @bp.post("/instances/<int:instance_id>/incidents/<int:incident_id>/relancer")

@@ -31,7 +31,7 @@ from .blueprint import bp
 
 PAGE_SIZE = 50
 LIVE = ("running", "suspended", "incident")
-FINAL_STATUTS = ("accord", "refus", "rejet_implicite", "clos")
+FINAL_STATUTS = ("accord", "refus", "rejet_implicite", "clos", "arrete")
 
 
 def real_instances():
@@ -83,10 +83,9 @@ def _parse_date(text: str) -> date | None:
     return date.fromisoformat(text)
 
 
-@bp.get("/instances", endpoint="instances")
-@roles("superviseur")
-def instances():
-    args = request.args
+def filtered_instances(args, with_status: bool = False):
+    """(query of instances with their dossier, errors) for the list's filters; the status
+    filter only when `with_status` (the counts by status ignore it)."""
     errors = {}
     query = real_instances().outerjoin(Dossier, Dossier.instance_id == ProcessInstance.id) \
         .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
@@ -112,6 +111,16 @@ def instances():
         errors["echeance_avant"] = "Date invalide : utilisez le format JJ/MM/AAAA."
     if before is not None:
         query = query.where(Dossier.date_limite_decision <= before)
+    if with_status and args.get("statut") in STATUSES:
+        query = query.where(ProcessInstance.status == args["statut"])
+    return query, errors
+
+
+@bp.get("/instances", endpoint="instances")
+@roles("superviseur")
+def instances():
+    args = request.args
+    query, errors = filtered_instances(args)
     counts = _counts(query)
     if args.get("statut") in STATUSES:
         query = query.where(ProcessInstance.status == args["statut"])
