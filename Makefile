@@ -1,4 +1,4 @@
-# Two commands on a fresh machine: `make run` (the app on SQLite with demo accounts)
+# Two commands on a fresh machine: `make run` (the demo on SQLite, served by gunicorn)
 # and `make test` (the whole suite). Everything they need is installed from here.
 PYTHON ?= python3
 VENV := .venv
@@ -26,11 +26,15 @@ system-deps:
 	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-dejavu-core \
 	   libpango-1.0-0 libpangoft2-1.0-0)
 
+# The demo, served as in production: gunicorn with gunicorn.conf.py (several workers, timeouts,
+# graceful restarts) and the timer worker as its own process. Only here is demo mode on
+# (demo accounts, movable clock); production starts: see README.md.
+run: export INVALIDITE_DEMO = 1
 run: install
 	$(FLASK) init-db
 	$(FLASK) deploy
 	$(FLASK) seed-demo
-	INVALIDITE_TIMERS=1 $(FLASK) run --no-reload --host 127.0.0.1 --port 5000
+	INVALIDITE_TIMERS=1 $(BIN)/gunicorn -c gunicorn.conf.py
 
 test: install system-deps
 	$(BIN)/ruff check app tests bench mutation

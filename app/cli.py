@@ -1,6 +1,7 @@
 """`flask` commands: init-db, deploy, seed-demo, run-timers, clock."""
 from __future__ import annotations
 
+import signal
 import sys
 from datetime import timedelta
 
@@ -63,11 +64,23 @@ def deploy_command():
         click.echo(f"{key} : inchangé")
 
 
+DEMO_ONLY = ("{what} : réservé au mode démonstration. Relancez avec INVALIDITE_DEMO=1 "
+             "(ce que fait « make run ») ; rien n'a été fait.")
+
+
+def _demo_only(what: str) -> None:
+    """Demo accounts and a movable clock exist only when demo mode is asked for."""
+    if not current_app.config.get("DEMO_MODE"):
+        click.echo(DEMO_ONLY.format(what=what), err=True)
+        sys.exit(1)
+
+
 @click.command("seed-demo")
 def seed_demo():
-    """Create the demo caisses and accounts (password « demo »); idempotent."""
+    """Create the demo caisses and accounts (password « demo »); idempotent. Demo mode only."""
     from app.seed import seed_demo_accounts
 
+    _demo_only("Comptes de démonstration refusés")
     with services().session_factory() as session, session.begin():
         created = seed_demo_accounts(session)
     click.echo(f"Comptes de démonstration : {created} créés.")
@@ -78,8 +91,14 @@ def run_timers():
     """Run the timer worker in the foreground (as many as you like, on any machine)."""
     from app.engine.timers import TimerWorker
 
-    click.echo("Minuteurs BPMN : en attente (Ctrl+C pour arrêter).")
-    TimerWorker(services().runtime).start(blocking=True)
+    click.echo("Minuteurs BPMN : en attente (Ctrl+C pour arrêter). Chaque passage est noté "
+               "pour /sante/minuteurs.")
+    # SIGTERM (systemd, the demo launcher) stops like Ctrl+C: the pass under way finishes.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        TimerWorker(services().runtime).start(blocking=True)
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("Minuteurs BPMN : arrêtés.")
 
 
 @click.command("clock")
@@ -87,7 +106,8 @@ def run_timers():
 @click.option("--advance-seconds", type=float, default=0.0)
 @click.option("--reset", is_flag=True)
 def clock_command(advance_days: float, advance_seconds: float, reset: bool):
-    """Move the application clock (demo and tests only)."""
+    """Move the application clock (demo mode only)."""
+    _demo_only("Horloge non réglable")
     if reset:
         clock.set_offset(timedelta(0))
     else:

@@ -155,7 +155,8 @@ def http_completions(url: str, count: int, tmp: Path) -> tuple[float, int]:
     from app.web import create_app
 
     app = create_app({"DATABASE_URL": url, "UPLOAD_DIR": tmp / "up", "INSTANCE_DIR": tmp,
-                      "SECRET_KEY": "bench", "RUN_TIMERS": False})
+                      "SECRET_KEY": "bench", "RUN_TIMERS": False,
+                      "DEMO_MODE": True})  # it logs in with a demo account
     services = app.extensions["invalidite"]
     # HTTP/1.1 keep-alive, as a browser uses it (werkzeug defaults to one connection per request).
     WSGIRequestHandler.protocol_version = "HTTP/1.1"

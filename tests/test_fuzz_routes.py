@@ -16,6 +16,7 @@ import os
 import random
 import re
 import shutil
+import struct
 import time
 import traceback
 import zipfile
@@ -345,6 +346,17 @@ def _zip(entries: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+def _zip_wrong_size(declared: int) -> bytes:
+    """A studio-like zip whose entry declares `declared` bytes (compressed and not) in its
+    local header and in the central directory, whatever it really holds (was a BadZipFile)."""
+    data = bytearray(_zip({"forms/faux.json": b'{"title": "x"}' * 10}))
+    central = data.find(b"PK\x01\x02")
+    for offset in (18, 22):  # compressed size, uncompressed size (local header)
+        struct.pack_into("<I", data, offset, declared)
+        struct.pack_into("<I", data, central + offset + 2, declared)
+    return bytes(data)
+
+
 def upload_variants(file_fields: list[str]) -> list[tuple[str, dict]]:
     def files(name: str, content: bytes, content_type="application/octet-stream"):
         data = MultiDict()
@@ -366,6 +378,10 @@ def upload_variants(file_fields: list[str]) -> list[tuple[str, dict]]:
                                                       "/abs.json": b"{}"}),
                                    "application/zip")),
         ("zip invalide", files("export.zip", b"PK\x03\x04 pas un zip", "application/zip")),
+        ("zip à taille déclarée trop petite", files("export.zip", _zip_wrong_size(1),
+                                                     "application/zip")),
+        ("zip à taille déclarée trop grande", files("export.zip", _zip_wrong_size(1_000_000),
+                                                     "application/zip")),
         ("zip de fichiers piégés", files("export.zip", _zip({
             "bombe.bpmn": XML_BOMB.encode(), "externe.dmn": XXE.encode(),
             "profond.json": DEEP_JSON.encode(), "binaire.bpmn": bytes(range(256)),
@@ -596,6 +612,22 @@ def test_what_the_fuzz_found_is_answered_in_french(app, users):
                              content_type="application/json")
         assert answer.status_code == 400, body[:20]
         assert "objet JSON" in answer.get_json()["erreur"]
+
+
+def test_a_zip_with_a_wrong_declared_size_is_refused_in_french(app, users, tmp_path):
+    """The studio import is where zips are accepted: a size that lies is a French refusal."""
+    for folder in ("processes", "forms"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    app.config.update(PROCESSES_DIR=tmp_path / "processes", FORMS_DIR=tmp_path / "forms")
+    client = app.test_client()
+    login(client, "analyste")
+    for declared in (1, 50):
+        answer = client.post("/studio/import", data={"fichier": (
+            io.BytesIO(_zip_wrong_size(declared)), "export.zip")},
+            content_type="multipart/form-data", follow_redirects=True)
+        assert answer.status_code < 500
+        assert "est illisible dans l&#39;archive" in html_of(answer), declared
+    assert not (tmp_path / "forms" / "faux.json").exists()
 
 
 def test_forged_row_counts_and_indexes_are_ignored():

@@ -87,21 +87,54 @@ class DocumentStore:
         return True
 
 
-def safe_download_name(original: str, defaut: str = "document") -> str:
+# The extension a served document gets from its real type (the bytes decided it at upload):
+# the first one is forced, the others are accepted spellings kept as typed.
+EXTENSIONS = {"application/pdf": ("pdf",), "image/jpeg": ("jpg", "jpeg"), "image/png": ("png",)}
+PDF = "application/pdf"
+
+
+def _sans_controles(nom: str) -> str:
+    """Every control or format character (bidi overrides such as U+202E, isolates, zero-width
+    joiners, line breaks) becomes « _ »: dropped silently, « avis\u202efdp.exe » (shown as
+    « avisexe.pdf ») would become « avisfdp.exe » and hide where the name was tampered with."""
+    return "".join("_" if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c
+                   for c in nom)
+
+
+def nom_affichable(original: str, longueur: int = 255) -> str:
+    """The name as typed, for display: accents kept, control and bidi characters shown as
+    « _ » (a page listing « avis\u202efdp.exe » must not read « avisexe.pdf »)."""
+    return _sans_controles((original or "").replace("\\", "/").rsplit("/", 1)[-1])[:longueur]
+
+
+def safe_download_name(original: str, defaut: str = "document",
+                       content_type: str | None = None) -> str:
     """An ASCII file name safe in ``Content-Disposition: attachment; filename="..."``.
 
     Accents are dropped (« Avis d'impôt 2025.pdf » → « Avis_d_impot_2025.pdf »), any directory
-    part is removed, and only letters, digits, « . », « - » and « _ » remain, so no quote,
-    semicolon or line break can break the header. A name with nothing usable left becomes
-    ``defaut`` (extension kept). Callers wanting the accented name can add it as
-    ``filename*=UTF-8''...``.
+    part is removed, control and bidi characters become « _ », and only letters, digits,
+    « . », « - » and « _ » remain, so no quote, semicolon or line break can break the header.
+    A name with nothing usable left becomes ``defaut`` (extension kept).
+
+    With ``content_type`` (the type the bytes were found to be), the extension is forced from
+    it: « page.html », « facture.exe », « image.svg » holding a PDF are served as
+    « page_html.pdf », « facture_exe.pdf », « image_svg.pdf » — the typed extension stays
+    visible in the name but can no longer decide which program opens the file. Any type
+    other than JPEG or PNG is served as a PDF.
     """
-    nom = (original or "").replace("\\", "/").rsplit("/", 1)[-1]
+    nom = _sans_controles((original or "").replace("\\", "/").rsplit("/", 1)[-1])
     nom = unicodedata.normalize("NFKD", nom).encode("ascii", "ignore").decode("ascii")
     base, point, ext = nom.rpartition(".")
     if not point:
         base, ext = nom, ""
     ext = re.sub(r"[^A-Za-z0-9]", "", ext)[:10]
+    if content_type is not None:
+        permises = EXTENSIONS.get(content_type, EXTENSIONS[PDF])
+        if ext.lower() in permises:
+            ext = ext.lower()
+        else:
+            base, ext = (f"{base}_{ext}" if ext else base), permises[0]
+        defaut = defaut.rpartition(".")[0] or defaut
     base = re.sub(r"[^A-Za-z0-9._-]+", "_", base)
     base = re.sub(r"_{2,}", "_", base).strip("._-")[:90]  # no hidden « .file »
     return (base or defaut) + (f".{ext}" if ext else "")

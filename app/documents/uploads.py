@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
 
+from .contenu_actif import contenu_actif, noms_actifs_bruts
 from .formats import NBSP, taille, taille_limite
 
 TAILLE_MAX = 2 * 1024 * 1024  # « ne doit pas excéder 2Mo » (téléservice, étape 7)
@@ -112,6 +113,17 @@ def verifier_avis_imposition(data: bytes, filename: str, max_bytes: int = TAILLE
     return InfoPdf(pages=pages, taille=taille_recue)
 
 
+def _refus_actif(trouves: set[str]) -> UploadRefuse:
+    liste = " ; ".join(sorted(trouves))
+    return UploadRefuse(
+        f"Le fichier PDF contient du contenu actif, qui n'est pas accepté pour la sécurité "
+        f"des agents qui l'ouvriront : {liste}. Enregistrez-le à nouveau avec « Imprimer » "
+        "puis « Enregistrer au format PDF » (le contenu actif est alors retiré), puis "
+        "déposez-le.",
+        "contenu_actif",
+    )
+
+
 _CORROMPU = (
     "Le fichier PDF est endommagé ou incomplet et ne peut pas être lu. Enregistrez à nouveau "
     "votre avis d'imposition au format PDF, puis déposez-le."
@@ -129,6 +141,9 @@ def _compter_pages(data: bytes) -> int:
         for page in reader.pages:
             # pypdf repairs what it can on opening; a page it could not rebuild fails when read.
             page.mediabox  # noqa: B018
+        actif = contenu_actif(reader) | noms_actifs_bruts(data)
+        if actif:
+            raise _refus_actif(actif)
     except UploadRefuse:
         raise
     except FileNotDecryptedError as exc:

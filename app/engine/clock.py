@@ -19,21 +19,32 @@ OFFSET_KEY = "clock_offset_seconds"
 RELOAD_SECONDS = 0.5  # how stale another process's view of a moved clock may be
 
 
+class ClockNotMovable(RuntimeError):
+    """Moving the clock outside the demo mode."""
+
+
 class Clock:
     def __init__(self) -> None:
         self._offset = timedelta(0)
         self._session_factory = None
         self._loaded_at = 0.0
         self._lock = threading.Lock()
+        self.movable = True
 
-    def bind(self, session_factory) -> None:
-        """Share the offset through the database (call once the schema exists)."""
-        self._session_factory = session_factory
+    def bind(self, session_factory, movable: bool = True) -> None:
+        """Share the offset through the database (call once the schema exists). Outside the
+        demo (`movable=False`) the clock is real time: a stored offset is ignored and moving
+        it is refused."""
+        self._session_factory = session_factory if movable else None
         self._loaded_at = 0.0
+        self.movable = movable
+        if not movable:
+            self._offset = timedelta(0)
 
     def unbind(self) -> None:
         self._session_factory = None
         self._offset = timedelta(0)
+        self.movable = True
 
     def now(self) -> datetime:
         self._reload_if_stale()
@@ -51,6 +62,9 @@ class Clock:
         self.set_offset(self.offset + delta)
 
     def set_offset(self, offset: timedelta) -> None:
+        if not self.movable:
+            raise ClockNotMovable("L'horloge ne se règle qu'en mode démonstration "
+                                  "(INVALIDITE_DEMO=1).")
         with self._lock:
             self._offset = offset
             self._loaded_at = time.monotonic()

@@ -168,6 +168,13 @@ class Runtime(StepRunner):
                 raise DeadlinePassed("Le délai est dépassé : cette tâche a été annulée par "
                                      "l'échéance (voir l'historique du dossier).")
 
+    def ready_to_complete(self, session, task_row_id: int, user: User) -> HumanTask:
+        """Due timers first, then the task row if `user` may complete it: the one completion
+        path of pages and API (app/web/shared/completion.py) checks after this."""
+        self._due_timers_first(task_row_id)
+        session.expire_all()  # the timers may have moved the task on, in another session
+        return self._task_row(session, task_row_id, user)
+
     def _task_row(self, session, task_row_id: int, user: User,
                   ignore_claim: bool = False) -> HumanTask:
         row = session.get(HumanTask, task_row_id)

@@ -13,11 +13,13 @@ never fired here: they move their own clock (`Runtime.shift_timers`).
 from __future__ import annotations
 
 import logging
+import time
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from app.models import ProcessInstance
+from app.models import AppSetting, ProcessInstance
 
 from .clock import clock
 from .errors import Conflict, IncidentRaised
@@ -25,6 +27,8 @@ from .runtime import Runtime
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5
+LAST_PASS_KEY = "timers_derniere_passe"  # app_setting row: the readiness probe reads it
+HEARTBEAT_SECONDS = 10.0  # a worker writes its last pass at most this often (not every poll)
 
 
 def due_instance_ids(session, limit: int, exclude=()) -> list[int]:
@@ -99,6 +103,21 @@ def _fire_one(runtime: Runtime, instance_id: int, session, stuck: set[int]) -> N
                           instance_id)
 
 
+def record_pass(session_factory) -> None:
+    """Say, for the readiness probe, that a timer worker has just finished a pass."""
+    with session_factory() as session, session.begin():
+        session.merge(AppSetting(key=LAST_PASS_KEY, value=clock.now().isoformat()))
+
+
+def last_pass(session) -> datetime | None:
+    """When a timer worker (any of them) last finished a pass, by the app clock."""
+    row = session.get(AppSetting, LAST_PASS_KEY)
+    try:
+        return datetime.fromisoformat(row.value) if row else None
+    except ValueError:
+        return None
+
+
 class TimerWorker:
     """An APScheduler job polling for due timers (embedded in the app or `flask run-timers`)."""
 
@@ -106,12 +125,25 @@ class TimerWorker:
         self.runtime = runtime
         self.poll_seconds = poll_seconds
         self.scheduler = None
+        self._recorded_at: float | None = None
 
     def tick(self) -> None:
         try:
             fire_due_timers(self.runtime)
         except Exception:  # keep the job alive; a failing instance shows as an incident
             log.exception("timer pass failed")
+            return  # a failed pass is no sign of life
+        self._heartbeat()
+
+    def _heartbeat(self) -> None:
+        now = time.monotonic()
+        if self._recorded_at is not None and now - self._recorded_at < HEARTBEAT_SECONDS:
+            return
+        try:
+            record_pass(self.runtime.session_factory)
+            self._recorded_at = now
+        except Exception:  # database busy: said at the next pass
+            log.exception("timer pass not recorded")
 
     def start(self, blocking: bool = False) -> None:
         from apscheduler.schedulers.background import BackgroundScheduler

@@ -33,7 +33,8 @@ Widget by property kind:
   Rows where nothing was entered are ignored by validation. `maxItems` caps the rows.
 - `type: object` → fieldset with its `title` as legend. `x-periods: [["du", "au"], …]` on any
   object: start ≤ end (error on the end field).
-- `readOnly: true` → shown disabled; never read from the submission (`previous` wins).
+- `readOnly: true` → shown disabled; never read from the submission (`previous` wins), nor
+  from typed data (`keep_readonly(schema, data, server)`: the JSON API).
 - `x-visibleWhen: {"field": "<sibling>", "equals": <value>}` (or `"contains"` for a checkbox
   group; optional `"hint"`): without JavaScript the field is always shown, right after its
   controller, with the hint « À remplir si … »; its wrapper carries `data-visible-when-field`,
@@ -61,12 +62,15 @@ The page around the form should prefix its `<title>` with « Erreur : » when th
 """
 from .check import schema_problems
 from .parse import apply_action, parse_submission, read_submission, submitted_action
+from .readonly import has_readonly, keep_readonly
 from .render import render_form, render_readonly
 from .validate import FORM_ERROR, validate, validate_data
 
 __all__ = [
     "FORM_ERROR",
     "apply_action",
+    "has_readonly",
+    "keep_readonly",
     "parse_submission",
     "read_submission",
     "render_form",

@@ -7,6 +7,7 @@ from .instance import STATUSES, HumanTask, Incident, ProcessInstance
 from .messagerie import AUTEURS, SERVICES, STATUTS_CONVERSATION, Conversation, PieceJointe
 from .notes import NoteInterne
 from .records import AppSetting, AuditLog, Document, Message
+from .session import SessionUtilisateur
 from .studio import SandboxFile, SandboxRun
 from .user import ROLES, Caisse, User
 
@@ -35,6 +36,7 @@ __all__ = [
     "ProcessVersion",
     "SandboxFile",
     "SandboxRun",
+    "SessionUtilisateur",
     "UTCDateTime",
     "User",
 ]

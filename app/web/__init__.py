@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, render_template, send_from_directory
+from flask import Flask, send_from_directory
 from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from app.config import ROOT, load_config
@@ -15,9 +16,10 @@ from app.engine.errors import RuntimeServiceError
 from app.engine.runtime import Runtime
 
 from .auth import bp as auth_bp
-from .auth import login_manager
+from .auth import init_throttling, login_manager
+from .shared.erreurs import csrf_error_response, error_response
 from .shared.params import MAX_ID
-from .shared.security import check_access, public, refuse_nul_bytes
+from .shared.security import check_access, public, refuse_nul_bytes, security_headers
 from .shared.services import Services, close_db
 
 csrf = CSRFProtect()
@@ -42,7 +44,9 @@ class BoundedIntConverter(IntegerConverter):
 
 class JSONProvider(DefaultJSONProvider):
     """JSON nested deeper than Python's recursion limit is invalid JSON (→ a French 400),
-    not a RecursionError (→ a 500)."""
+    not a RecursionError (→ a 500). French is written as is (« é », not « \\u00e9 »)."""
+
+    ensure_ascii = False
 
     def loads(self, s, **kwargs):
         try:
@@ -57,10 +61,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json = JSONProvider(app)
     app.url_map.converters["int"] = BoundedIntConverter
     app.config.update(config)
+    if config.get("PROXY_COUNT"):  # behind N trusted proxies: the client's address and scheme
+        hops = config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     engine = make_engine(config["DATABASE_URL"])
     session_factory = make_session_factory(engine)
     read_factory = read_session_factory(config["DATABASE_URL"], engine)
-    clock.bind(read_factory)
+    clock.bind(read_factory, movable=bool(config.get("DEMO_MODE")))  # real time outside demo
     runtime = Runtime(session_factory, form_validator=_form_validator())
     store = _store(config)
     _add_step_hooks(runtime, store)
@@ -70,6 +77,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.cli import register as register_cli
 
     register_cli(app)
+    from .shared.mode_demo import setup as setup_demo_mode
+
+    setup_demo_mode(app)
     if config.get("RUN_TIMERS"):
         _start_timers(app)
     return app
@@ -99,8 +109,10 @@ def _store(config):
 def _register(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
+    init_throttling(app)  # login limits per account and per address, 429 in French
     app.before_request(refuse_nul_bytes)
     app.before_request(check_access)
+    app.after_request(security_headers)
     app.teardown_appcontext(close_db)
     app.register_blueprint(auth_bp)
     for blueprint in _feature_blueprints():
@@ -168,22 +180,25 @@ def _error_pages(app: Flask) -> None:
              "Réessayez ; si cela recommence, signalez-le à l'assistance.",
     }
     for code, text in messages.items():
-        app.register_error_handler(code, lambda err, c=code, t=text: (
-            render_template("error.html", code=c, message=t), c))
+        app.register_error_handler(code, lambda err, c=code, t=text: error_response(c, t))
 
     @app.errorhandler(CSRFError)
     def csrf_error(err):
-        return render_template("error.html", code=400, message=(
-            "Le formulaire a expiré ou n'est pas valide. Rechargez la page et recommencez : "
-            "rien n'a été enregistré.")), 400
+        return csrf_error_response()
 
     @app.errorhandler(RuntimeServiceError)
     def runtime_error(err):
-        return render_template("error.html", code=err.status, message=err.message), err.status
+        return error_response(err.status, err.message)
 
 
 def _start_timers(app: Flask) -> None:
+    """Timers inside the web process: the demo only; production runs `flask run-timers`."""
     from app.engine.timers import TimerWorker
+
+    if not app.config.get("DEMO_MODE"):
+        app.logger.warning("INVALIDITE_TIMERS ignoré hors du mode démonstration : les minuteurs "
+                           "tournent dans leur propre processus (flask run-timers).")
+        return
 
     worker = TimerWorker(app.extensions["invalidite"].runtime)
     worker.start()

@@ -7,22 +7,20 @@ the outcome (`avis_medical`), which is all the process hands them.
 """
 from __future__ import annotations
 
-import io
-
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from app.documents.storage import safe_download_name
 from app.engine.clock import clock
-from app.engine.errors import DeadlinePassed
-from app.forms import parse_submission, render_form, validate
+from app.engine.errors import DeadlinePassed, NotFound
+from app.forms import render_form
 from app.models import AuditLog, Caisse, Document, Dossier, HumanTask, Message, User
 from app.models.user import MEDICAL_DOCUMENT_KINDS, MEDICAL_ROLES
 
+from ..shared import completion, telechargement
 from ..shared import tasks as shared_tasks
 from ..shared.security import roles
 from ..shared.services import db, services
@@ -37,6 +35,16 @@ MEDICAL_FIELDS = (("date_examen", "Date de l'examen"), ("capacite_reduite",
                   ("date_constat", "Date du constat médical"),
                   ("constatations", "Constatations de l'examen"),
                   ("notes_medicales", "Notes médicales"))
+
+
+def _panel_checks(task_spec, dossier: Dossier | None, data: dict, session) -> panneaux.Panel:
+    """The panel's checks and extras, for the one completion path (pages and API)."""
+    if dossier is None:
+        raise NotFound("Dossier introuvable pour cette tâche.")
+    return panneaux.panel_for(task_spec, dossier, data, session)
+
+
+completion.register_checks(panneaux.panel_kind, _panel_checks)
 
 
 def workflow_of(session, instance):
@@ -128,20 +136,18 @@ def tache(task_id: int):
     if request.method == "POST" and schema is not None:
         if not claimed_or_free(row):
             abort(403)
-        raw = parse_submission(schema, request.form)
-        clean, errors = validate(schema, raw, clock.today())
-        errors.update(panel.check(clean) if not errors else {})
-        if not errors:
-            version = request.form.get("version", "")
-            try:
-                runtime.complete_task(row.id, current_user, {**clean, **panel.extras(clean)},
-                                      int(version) if IDENTIFIANT.fullmatch(version) else None)
-            except DeadlinePassed as late:
-                flash(late.message, "error")
-                return redirect(url_for("agent.dossier", numero=dossier.numero))
+        version = request.form.get("version", "")
+        try:  # the one completion path of pages and API (app/web/shared/completion.py)
+            sent = completion.complete(row.id, current_user, formdata=request.form,
+                                       version=int(version) if IDENTIFIANT.fullmatch(version)
+                                       else None)
+        except DeadlinePassed as late:
+            flash(late.message, "error")
+            return redirect(url_for("agent.dossier", numero=dossier.numero))
+        if sent.done:
             flash(f"« {row.title} » : c'est fait pour le dossier {dossier.numero}.", "success")
             return redirect(url_for("agent.inbox"))
-        values = raw
+        values, errors = sent.values, sent.errors
     form_html = Markup("")
     if schema is not None:
         html = str(render_form(schema, values, errors,
@@ -197,9 +203,7 @@ def document(document_id: int):
                          instance_id=owner.instance_id, element_id="",
                          details={"document_id": doc.id, "kind": doc.kind}))
     session.commit()
-    return send_file(io.BytesIO(data), mimetype=doc.content_type or "application/pdf",
-                     as_attachment=True, download_name=safe_download_name(doc.original_name),
-                     max_age=0)
+    return telechargement.document(data, doc.content_type, doc.original_name)
 
 
 def _dossier_of_document(session, doc: Document) -> Dossier | None:

@@ -8,12 +8,15 @@ from sqlalchemy import select
 from app.engine.errors import FormInvalid, RuntimeServiceError
 from app.models import HumanTask
 
+from ..shared import completion
 from ..shared.inbox import visible_tasks
 from ..shared.security import roles
 from ..shared.services import db, services
 from .blueprint import bp
 
-WORKERS = ("assure", "agent", "medecin_conseil")
+# Who completes tasks: the same roles as the task pages (cra, cmra: the commissions).
+STAFF = ("agent", "medecin_conseil", "cra", "cmra")
+WORKERS = ("assure", *STAFF)
 
 
 @bp.errorhandler(RuntimeServiceError)
@@ -42,21 +45,27 @@ def complete(task_id: int):
     if not isinstance(data, dict):
         return jsonify({"erreur": "« donnees » doit être un objet JSON : les champs du "
                                   "formulaire et leurs valeurs."}), 400
+    if isinstance(version, float) and version.is_integer():
+        version = int(version)  # 3.0 is the integer 3 (JSON Schema's `integer` says so too)
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
         return jsonify({"erreur": "« version » doit être un nombre entier."}), 400
-    services().runtime.complete_task(task_id, current_user, data, version)
+    # The same door as the task pages: timers first, readOnly kept, the form's and the
+    # screen's checks, the screen's extras (app/web/shared/completion.py).
+    sent = completion.complete(task_id, current_user, data=data, version=version)
+    if not sent.done:
+        raise FormInvalid(sent.errors)
     return jsonify({"ok": True})
 
 
 @bp.post("/taches/<int:task_id>/prendre")
-@roles("agent", "medecin_conseil")
+@roles(*STAFF)
 def claim(task_id: int):
     services().runtime.claim(task_id, current_user)
     return jsonify({"ok": True})
 
 
 @bp.post("/taches/<int:task_id>/liberer")
-@roles("agent", "medecin_conseil", "superviseur")
+@roles(*STAFF, "superviseur")
 def release(task_id: int):
     services().runtime.unclaim(task_id, current_user)
     return jsonify({"ok": True})

@@ -24,6 +24,7 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from app.documents.formats import nombre, taille_limite
+from app.documents.storage import nom_affichable
 from app.documents.uploads import TAILLE_MAX, UploadRefuse, verifier_avis_imposition
 from app.domain import age_legal_depart, valeur
 from app.engine import screens
@@ -366,7 +367,7 @@ def _store_avis(dossier: Dossier, kind: str, filename: str, content: bytes,
     now = clock.now()
     with services().session_factory() as session, session.begin():
         document = Document(owner_id=current_user.id, instance_id=dossier.instance_id,
-                            kind=kind, original_name=filename[:255],
+                            kind=kind, original_name=nom_affichable(filename),
                             stored_name=stored.stored_name, sha256=stored.sha256,
                             size=stored.size, content_type="application/pdf", created_at=now)
         session.add(document)

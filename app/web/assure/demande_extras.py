@@ -3,14 +3,13 @@ request to change the account's address, the PDF of the récapitulatif once sent
 paper form S4150 for those the online request does not cover (more than one employer)."""
 from __future__ import annotations
 
-import io
-
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.engine.errors import Conflict
 from app.models import Caisse
 
+from ..shared import telechargement
 from ..shared.params import parse_id
 from ..shared.security import roles
 from ..shared.services import db, services
@@ -85,8 +84,5 @@ def demande_recapitulatif_pdf(numero: str):
     data = submitted_data(dossier) if dossier.date_reception else None
     if not data:
         abort(404)
-    response = send_file(io.BytesIO(recapitulatif_pdf(dossier, data)),
-                         mimetype="application/pdf", as_attachment=True,
-                         download_name=f"recapitulatif_{dossier.numero}.pdf")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return telechargement.document(recapitulatif_pdf(dossier, data), "application/pdf",
+                                   f"recapitulatif_{dossier.numero}.pdf")

@@ -6,27 +6,24 @@ action) or, for the account and the messagerie, a short transaction with its aud
 """
 from __future__ import annotations
 
-import io
-
 from flask import (
     flash,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from app.documents.storage import safe_download_name
 from app.engine.clock import clock
 from app.engine.errors import Conflict, FormInvalid
 from app.forms import parse_submission, read_submission, render_form, validate
 from app.forms.dates import display_date
 from app.models import AuditLog, Dossier, HumanTask, Message, ProcessInstance, User
 
+from ..shared import telechargement
 from ..shared.inbox import visible_tasks
 from ..shared.params import parse_id
 from ..shared.security import roles
@@ -208,12 +205,7 @@ def _task_schema(row: HumanTask) -> dict:
 def document(document_id: int):
     doc = my_document(document_id)
     data = services().store.read(doc.stored_name, doc.sha256)
-    response = send_file(io.BytesIO(data), mimetype=doc.content_type or "application/pdf",
-                         as_attachment=True,
-                         download_name=safe_download_name(doc.original_name))
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return telechargement.document(data, doc.content_type, doc.original_name)
 
 
 # ----- Mes informations ---------------------------------------------------------------------

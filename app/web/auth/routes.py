@@ -1,19 +1,27 @@
-"""Login and logout for the demo accounts (hashed passwords, Flask-Login sessions)."""
+"""Login and logout (hashed passwords, Flask-Login over server-side sessions).
+
+Login answers the same way, after the same hashing work, whether or not the e-mail is an
+account (no enumeration), and is throttled per account and per address (throttle.py).
+"""
 from __future__ import annotations
 
+from functools import cache
+from secrets import token_hex
 from urllib.parse import urlparse
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import LoginManager, login_user, logout_user
 from sqlalchemy import select
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.engine.clock import clock
 from app.models import AuditLog, User
 
 from ..shared.security import any_user, public
-from ..shared.services import db
+from ..shared.services import db, services
 from .blueprint import bp
+from .sessions import close_session, current_user_from_session, open_session
+from .throttle import throttled
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
@@ -32,23 +40,35 @@ HOME_BY_ROLE = {
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    ok = user_id.isascii() and user_id.isdigit() and len(user_id) <= 9  # an id, nothing else
-    user = db().get(User, int(user_id)) if ok else None
-    # A deactivated account loses the sessions it already has, not only its next login.
-    return user if user is not None and user.active else None
+    # A live server-side session of an active account, nothing else (sessions.py).
+    if not (user_id.isascii() and user_id.isdigit() and len(user_id) <= 9):
+        return None
+    return current_user_from_session(user_id)
+
+
+@cache
+def _decoy_hash() -> str:
+    """A hash made like the real ones, checked when the e-mail is no account: the answer
+    then takes as long as for a real account, so timing tells nothing."""
+    return generate_password_hash(token_hex(16))
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
 @public
+@throttled
 def login():
     error = None
     if request.method == "POST":
         email = request.form.get("email", "").strip().lower()
         user = db().scalar(select(User).where(User.email == email))
-        if user and user.active and check_password_hash(user.password_hash,
-                                                        request.form.get("password", "")):
+        password_ok = check_password_hash(user.password_hash if user else _decoy_hash(),
+                                          request.form.get("password", ""))
+        if user and user.active and password_ok:
+            with services().session_factory() as write, write.begin():
+                open_session(write, user.id)
+                write.add(AuditLog(at=clock.now(), user_id=user.id, action="login",
+                                   details={}))
             login_user(user)
-            _audit(user.id, "login")
             return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
         error = "Adresse e-mail ou mot de passe incorrect."
     return render_template("login.html", error=error), (401 if error else 200)
@@ -59,7 +79,7 @@ def login():
 def logout():
     from flask_login import current_user
 
-    _audit(current_user.id, "logout")
+    close_session(current_user.id)
     logout_user()
     flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("auth.login"))
@@ -80,8 +100,3 @@ def _safe_next(target: str | None) -> str | None:
         return None
     return target
 
-
-def _audit(user_id: int, action: str) -> None:
-    session = db()
-    session.add(AuditLog(at=clock.now(), user_id=user_id, action=action, details={}))
-    session.commit()

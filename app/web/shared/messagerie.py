@@ -6,10 +6,9 @@ may see is decided here, once; each write is one short transaction with its audi
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 
-from flask import abort, request, send_file
+from flask import abort, request
 from flask_login import current_user
 from sqlalchemy import false, func, select, update
 
@@ -20,6 +19,7 @@ from app.documents.uploads import TAILLE_MAX, UploadRefuse
 from app.engine.clock import clock
 from app.models import AuditLog, Conversation, Document, Message, PieceJointe, User
 
+from . import telechargement
 from .params import parse_id
 from .services import db, services
 
@@ -222,12 +222,8 @@ def send_attachment(conversation: Conversation, document: Document):
         audit_conversation(session, "piece_jointe_telechargee", conversation,
                            document_id=document.id)
     data = services().store.read(document.stored_name, document.sha256)
-    response = send_file(io.BytesIO(data), mimetype=document.content_type,
-                         as_attachment=True,
-                         download_name=safe_download_name(document.original_name))
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return telechargement.document(data, document.content_type, document.original_name,
+                                   "piece_jointe")
 
 
 def unread_by_conversation(user_id: int, ids: list[int]) -> dict[int, int]:

@@ -17,7 +17,7 @@ from app.cli import deploy_folders
 from app.engine.diff import all_role_changes, kind_of
 from app.engine.specs import LANE_ROLES, DeployRefused
 
-from ..shared.security import roles
+from ..shared.security import roles, style_attributes
 from ..shared.services import audit
 from .blueprint import bp
 from .files import (
@@ -52,6 +52,7 @@ def bpmn_editor(filename: str):
 
 @bp.get("/dmn/<filename>")
 @roles("analyste")
+@style_attributes  # dmn-js writes style="…" attributes (app/web/shared/security.py)
 def dmn_editor(filename: str):
     text = file_or_404(filename, "dmn")
     return render_template("studio/dmn_editor.html", filename=filename,

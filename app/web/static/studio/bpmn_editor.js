@@ -382,7 +382,7 @@
   }
 
   async function init() {
-    const descriptor = await (await fetch(window.SPIFF_MODDLE_URL)).json();
+    const descriptor = await (await fetch(document.getElementById('studio-canvas').dataset.moddleUrl)).json();
     const pristine = JSON.parse(JSON.stringify(descriptor));  // moddle rewrites the one it registers
     modeler = new window.BpmnJS({ container: '#studio-canvas',
                                   moddleExtensions: { spiffworkflow: descriptor } });
