@@ -7,7 +7,7 @@ import ast
 import dataclasses
 import json
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -697,3 +697,15 @@ def test_intention(texte, attendue):
 def test_triage_refuse_ce_qui_n_est_pas_un_texte():
     with pytest.raises(ValueError, match="texte"):
         reconnait_demande_pension(None)
+
+
+def test_un_chiffre_est_en_vigueur_depuis_sa_premiere_date_d_effet():
+    """Avant sa première date d'effet, aucune règle qui emploie un chiffre ne s'applique : la
+    date d'effet d'une pension ne peut pas la précéder (contrôle de l'agent)."""
+    from app.domain.figures import en_vigueur_depuis, figure
+
+    premiere = en_vigueur_depuis("pension_minimum_mensuelle")
+    assert premiere == min(v.depuis for v in figure("pension_minimum_mensuelle").valeurs)
+    valeur("pension_minimum_mensuelle", premiere)  # in force that day…
+    with pytest.raises(ValueError):
+        valeur("pension_minimum_mensuelle", premiere - timedelta(days=1))  # …not the day before
