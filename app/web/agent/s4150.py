@@ -27,13 +27,12 @@ from sqlalchemy import func, select
 
 from app.documents.depot import garder_document
 from app.documents.pieces_jointes import ACCEPT, FORMATS, verifier_piece_jointe
-from app.documents.storage import safe_download_name
-from app.documents.uploads import TAILLE_MAX, UploadRefuse
 from app.domain import caisse_competente
 from app.engine.clock import clock
 from app.forms import read_submission, render_form
 from app.models import AuditLog, User
 
+from ..shared.fichiers import trier_fichiers
 from ..shared.security import roles
 from ..shared.services import db, services
 from . import dates_controlees
@@ -125,16 +124,9 @@ def fichiers_verifies() -> tuple[dict[str, list], dict[str, str]]:
         if len(choisis) > maximum:
             refus[champ] = f"Joignez au plus {maximum} fichier{'s' if maximum > 1 else ''}."
             choisis = []
-        fichiers[champ], raisons = [], []
-        for upload in choisis:
-            nom = safe_download_name(upload.filename, "document")
-            content = upload.read(TAILLE_MAX + 1)
-            try:
-                content_type = verifier_piece_jointe(content, nom)
-            except UploadRefuse as err:
-                raisons.append(err.message)
-            else:
-                fichiers[champ].append((nom, content, content_type, kind))
+        checked, raisons = trier_fichiers(choisis, verifier_piece_jointe, defaut="document")
+        fichiers[champ] = [(nom, content, content_type, kind)
+                           for nom, content, content_type in checked]
         if raisons:
             refus[champ] = " ".join(raisons)
     return fichiers, refus

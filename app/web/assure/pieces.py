@@ -21,7 +21,6 @@ from app.documents import accuses
 from app.documents.courriers_instruction import PIECES
 from app.documents.depot import garder_document
 from app.documents.formats import date_longue, echeance_fr, taille
-from app.documents.storage import safe_download_name
 from app.documents.uploads import TAILLE_MAX, UploadRefuse, verifier_avis_imposition
 from app.engine import screens
 from app.engine.clock import PARIS, clock
@@ -29,6 +28,7 @@ from app.engine.errors import Conflict
 from app.engine.next_steps import en_cours
 from app.models import AuditLog, Document, Dossier, HumanTask
 
+from ..shared.fichiers import trier_fichiers
 from ..shared.security import roles
 from ..shared.services import db, services
 from ..shared.tasks import task_data
@@ -165,21 +165,11 @@ def _ajouter(row: HumanTask) -> tuple[dict[str, str], list[str]]:
     files = [f for f in request.files.getlist("document") if f and f.filename]
     if not files:
         return {"document": "Choisissez un fichier PDF à ajouter."}, []
-    places = MAX_DOCUMENTS - len(staged(row))
-    checked, refuses = [], []
-    for upload in files:
-        nom = safe_download_name(upload.filename, "document.pdf")
-        if len(checked) >= places:
-            refuses.append(f"« {nom} » n'a pas été ajouté : vous pouvez envoyer au plus "
-                           f"{MAX_DOCUMENTS} documents.")
-            continue
-        content = upload.read(TAILLE_MAX + 1)
-        try:
-            info = verifier_avis_imposition(content, upload.filename)
-        except UploadRefuse as err:
-            refuses.append(refus_message(nom, err))
-            continue
-        checked.append((nom, content, info))
+    checked, refuses = trier_fichiers(
+        files, verifier_avis_imposition, defaut="document.pdf",
+        places=MAX_DOCUMENTS - len(staged(row)), refus=refus_message,
+        hors_limite=lambda nom: f"« {nom} » n'a pas été ajouté : vous pouvez envoyer au plus "
+                                f"{MAX_DOCUMENTS} documents.")
     if checked:
         _stocker(row, checked)
         noms = ", ".join(nom for nom, _c, _i in checked)

@@ -34,8 +34,7 @@ from app.documents.depot import garder_document
 from app.documents.formats import date_longue
 from app.documents.letters import COMMISSIONS
 from app.documents.pieces_jointes import ACCEPT, FORMATS, verifier_piece_jointe
-from app.documents.storage import safe_download_name
-from app.documents.uploads import TAILLE_MAX, UploadRefuse
+from app.documents.uploads import TAILLE_MAX
 from app.domain import coordonnees_recours, echeance, moment_echeance
 from app.engine import screens
 from app.engine.clock import PARIS, clock
@@ -45,6 +44,7 @@ from app.forms import parse_submission, render_form, validate
 from app.models import AuditLog, Document, Dossier, HumanTask
 from app.models.user import MEDICAL_DOCUMENT_KINDS
 
+from ..shared.fichiers import trier_fichiers
 from ..shared.security import roles
 from ..shared.services import db, services
 from ..shared.tasks import task_data
@@ -152,21 +152,11 @@ def _joindre(row: HumanTask) -> list[str]:
     """Store every acceptable file chosen: a refused one is named with its reason (one
     French sentence each) and never drops the others."""
     files = _fichiers_choisis()
-    places = MAX_DOCUMENTS - len(pieces_jointes(row))
-    checked, refuses = [], []
-    for upload in files:
-        nom = safe_download_name(upload.filename, "document.pdf")
-        if len(checked) >= places:
-            refuses.append(f"« {nom} » n'a pas été joint : vous pouvez joindre au plus "
-                           f"{MAX_DOCUMENTS} documents.")
-            continue
-        content = upload.read(TAILLE_MAX + 1)
-        try:
-            content_type = verifier_piece_jointe(content, nom)
-        except UploadRefuse as err:
-            refuses.append(err.message)
-            continue
-        checked.append((nom, content, content_type))
+    checked, refuses = trier_fichiers(
+        files, verifier_piece_jointe, defaut="document.pdf",
+        places=MAX_DOCUMENTS - len(pieces_jointes(row)),
+        hors_limite=lambda nom: f"« {nom} » n'a pas été joint : vous pouvez joindre au plus "
+                                f"{MAX_DOCUMENTS} documents.")
     if checked:
         _stocker(row, checked)
         flash("Joint à votre contestation : " + ", ".join(n for n, _c, _t in checked) + ".",

@@ -14,12 +14,11 @@ from sqlalchemy import false, func, select, update
 
 from app.documents.depot import garder_document
 from app.documents.pieces_jointes import verifier_piece_jointe
-from app.documents.storage import safe_download_name
-from app.documents.uploads import TAILLE_MAX, UploadRefuse
 from app.engine.clock import clock
 from app.models import AuditLog, Conversation, Document, Message, PieceJointe, User
 
 from . import telechargement
+from .fichiers import trier_fichiers
 from .params import parse_id
 from .services import db, services
 
@@ -108,16 +107,8 @@ def pieces_from_request() -> Pieces:
     if len(pieces.documents) + len(files) > MAX_PIECES:
         pieces.errors.append(f"Vous pouvez joindre au plus {MAX_PIECES} fichiers à un message.")
         return pieces
-    checked = []
-    for upload in files:
-        nom = safe_download_name(upload.filename, "piece_jointe")
-        content = upload.read(TAILLE_MAX + 1)
-        try:
-            content_type = verifier_piece_jointe(content, nom)
-        except UploadRefuse as err:
-            pieces.errors.append(err.message)
-        else:
-            checked.append((nom, content, content_type))
+    checked, refuses = trier_fichiers(files, verifier_piece_jointe, defaut="piece_jointe")
+    pieces.errors += refuses
     if checked:
         pieces.documents += _store(checked)
     return pieces
