@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app.web:create_app
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install system-deps lint bench mutation
+.PHONY: run test install system-deps lint bench mutation contrat
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -39,6 +39,11 @@ run: install
 test: install system-deps
 	$(BIN)/ruff check app tests bench mutation
 	$(BIN)/pytest
+
+# schemathesis against the app as `make run` serves it (gunicorn, 2 workers) on a fresh SQLite
+# database; `.ci/run` runs it on PostgreSQL too (DATABASE_URL=…/invalidite_contrat).
+contrat: install
+	$(BIN)/python .ci/contrat_api.py
 
 bench: install
 	$(BIN)/python bench/engine.py

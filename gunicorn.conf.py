@@ -5,11 +5,15 @@ the workers one by one, `kill -TERM` lets requests under way finish), no version
 
 Environment:
 - `INVALIDITE_BIND` (default 127.0.0.1:5000), `INVALIDITE_WORKERS` (default: one per core,
-  at least 2).
+  at least 2). Sync workers: one request each at a time, so each holds 2 or 3 database
+  connections at most; bench/workers.py measures lifecycles/s with 1, 2 and 4 of them.
 - `INVALIDITE_TIMERS=1`: this launcher also starts the timer worker as its own process
   (`flask run-timers`) and stops it on exit — what `make run` does for the demo. In production
   leave it off and run `flask run-timers` as its own service (as many as you like, anywhere).
 - `INVALIDITE_DEMO=1` turns the demo mode on (app/web/shared/mode_demo.py); off by default.
+- `RATELIMIT_STORAGE_URI` (default memory://, one count per process): where the login limits
+  count. With several workers or machines share it, e.g. redis://127.0.0.1:6379 (the `redis`
+  package is installed); on memory:// with more than one worker, a warning is logged at start.
 """
 from __future__ import annotations
 
@@ -38,6 +42,9 @@ errorlog = "-"
 loglevel = "info"
 proc_name = "invalidite"
 control_socket_disable = True  # no shared control socket in $HOME: several servers may run
+# The workers' heartbeat files in memory when there is a tmpfs: on a busy disk a heartbeat
+# write that stalls makes the master kill a healthy worker (gunicorn's own advice).
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
 # The `Server` header: gunicorn sends its name without a version (never Werkzeug's banner
 # with the Python version); tests/test_production.py checks it on a served response.
@@ -65,6 +72,12 @@ def timers_command() -> list[str]:
 
 def on_starting(server) -> None:
     _app_logging()  # in the master, before the workers are forked: they inherit it
+    from app.web.auth.throttle import memory_storage_warning
+
+    warning = memory_storage_warning(os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+                                     server.cfg.workers)
+    if warning:
+        server.log.warning(warning)
 
 
 def when_ready(server) -> None:

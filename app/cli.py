@@ -87,7 +87,9 @@ def seed_demo():
 
 
 @click.command("run-timers")
-def run_timers():
+@click.option("--courriers/--sans-courriers", default=True,
+              help="Faire aussi les PDF des courriers en attente (un fil à part).")
+def run_timers(courriers: bool):
     """Run the timer worker in the foreground (as many as you like, on any machine)."""
     from app.engine.timers import TimerWorker
 
@@ -95,10 +97,24 @@ def run_timers():
                "pour /sante/minuteurs.")
     # SIGTERM (systemd, the demo launcher) stops like Ctrl+C: the pass under way finishes.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    letters = _letter_worker() if courriers else None
     try:
         TimerWorker(services().runtime).start(blocking=True)
     except (KeyboardInterrupt, SystemExit):
         click.echo("Minuteurs BPMN : arrêtés.")
+    finally:
+        if letters is not None:
+            letters.stop()
+
+
+def _letter_worker():
+    """The letters' PDFs, made after their step's commit (app/documents/outbox.py), in a
+    thread beside the timers: a timer never waits for WeasyPrint."""
+    from app.documents.outbox import CourrierWorker
+
+    worker = CourrierWorker(services().session_factory, services().store, clock.now)
+    worker.start()
+    return worker
 
 
 @click.command("clock")

@@ -1,12 +1,16 @@
-"""Engine benchmark: the same small process, bare SpiffWorkflow vs. the runtime service.
+"""Engine benchmark: one step of a small process, bare SpiffWorkflow vs. the project.
 
 Process (tests/fixtures/processes/petit_processus.bpmn): start → user task → script →
-gateway → user task with a timer boundary → end. One lifecycle = start + 2 completions
-(3 steps). Bare SpiffWorkflow does it in memory with three JSON round-trips (as DESIGN.md §5
-describes its baseline); the service does it through `Runtime` (one transaction per step) on
-SQLite and on PostgreSQL, and over real HTTP (werkzeug server, keep-alive, CSRF, JSON API).
-Prints medians of several rounds and the ratios service/bare. Also: timer latency with the
-APScheduler worker, and the stored size of a closed instance.
+gateway → user task with a timer boundary → end. The step measured is the completion of the
+first user task (« Saisir un montant »): bare SpiffWorkflow deserializes, completes, runs the
+engine and serializes in memory; the runtime does it through `Runtime.complete_task` (one
+transaction) on SQLite and on PostgreSQL; over HTTP, a SEPARATE CLIENT PROCESS (keep-alive,
+logged in, CSRF) posts to `POST /api/taches/<id>/completer` of the app served by gunicorn
+(gunicorn.conf.py, 1 worker), as users feel it. Also, over HTTP: whole lifecycles (start by
+the API + 2 completions) per second, and the server's floor (a public route, no database).
+
+Rounds are interleaved (bare, then each database in turn, every round) and the figures are
+medians of the rounds; the ratios are to the bare step of the same process and run.
 
 Usage: .venv/bin/python bench/engine.py [--lifecycles 200] [--rounds 5] [--pg URL|none]
 """
@@ -15,12 +19,16 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import multiprocessing
+import os
 import re
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
+from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +46,7 @@ from sqlalchemy import select
 FIXTURES = ROOT / "tests/fixtures"
 PROCESS = FIXTURES / "processes/petit_processus.bpmn"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/invalidite_bench"
+AGENT = "agent.cramif@demo.fr"
 
 
 # --- bare SpiffWorkflow --------------------------------------------------------------------
@@ -83,41 +92,58 @@ def _hash() -> str:
     return generate_password_hash("demo", method="pbkdf2:sha256:1000")
 
 
-def service_lifecycles(factory, count: int) -> float:
+def service_lifecycles(factory, count: int, runtime=None) -> float:
+    """Seconds for `count` lifecycles through the runtime (start + 2 completions)."""
     from app.engine.runtime import Runtime
     from app.forms import validate_data
-    from app.models import HumanTask, User
 
-    runtime = Runtime(factory, form_validator=validate_data)
-    with factory() as session:
-        agent = session.scalar(select(User).where(User.email == "agent.cramif@demo.fr"))
-
-    def open_task(instance_id):
-        with factory() as session:
-            return session.scalar(select(HumanTask.id).where(
-                HumanTask.instance_id == instance_id, HumanTask.status == "open"))
-
+    runtime = runtime or Runtime(factory, form_validator=validate_data)
+    agent = _agent(factory)
     started = time.perf_counter()
     for _ in range(count):
         instance_id = runtime.start("petit_processus", user_id=agent.id, caisse_code="CRAMIF")
-        runtime.complete_task(open_task(instance_id), agent, {"montant": 60})
-        runtime.complete_task(open_task(instance_id), agent, {})
+        for data in ({"montant": 60}, {}):
+            runtime.complete_task(_open_task(factory, instance_id), agent, data)
     return time.perf_counter() - started
 
 
-def concurrent_lifecycles(factory, count: int, workers: int) -> float:
-    """Seconds for `count` lifecycles split over `workers` threads (each its own sessions):
-    the database waits overlap, as with several gunicorn workers."""
-    from concurrent.futures import ThreadPoolExecutor
+def _open_task(factory, instance_id: int) -> int:
+    from app.models import HumanTask
 
-    share = count // workers
+    with factory() as session:
+        return session.scalar(select(HumanTask.id).where(
+            HumanTask.instance_id == instance_id, HumanTask.status == "open"))
+
+
+def _agent(factory):
+    from app.models import User
+
+    with factory() as session:
+        return session.scalar(select(User).where(User.email == AGENT))
+
+
+def waiting_tasks(factory, runtime, count: int) -> list[int]:
+    """`count` new instances waiting at « Saisir un montant »: their open task ids."""
+    from app.models import HumanTask
+
+    agent = _agent(factory)
+    ids = [runtime.start("petit_processus", user_id=agent.id, caisse_code="CRAMIF")
+           for _ in range(count)]
+    with factory() as session:
+        return list(session.scalars(select(HumanTask.id).where(
+            HumanTask.instance_id.in_(ids), HumanTask.status == "open")))
+
+
+def runtime_step_seconds(factory, runtime, count: int) -> float:
+    """The same step as the bare one, through `Runtime.complete_task` (one transaction)."""
+    tasks, agent = waiting_tasks(factory, runtime, count), _agent(factory)
     started = time.perf_counter()
-    with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(lambda _n: service_lifecycles(factory, share), range(workers)))
-    return time.perf_counter() - started
+    for task_id in tasks:
+        runtime.complete_task(task_id, agent, {"montant": 60})
+    return (time.perf_counter() - started) / len(tasks)
 
 
-# --- over HTTP -------------------------------------------------------------------------------
+# --- over HTTP, from a separate client process ----------------------------------------------
 class Browserless:
     """A keep-alive HTTP client with a cookie and the CSRF token, like a logged-in browser."""
 
@@ -144,48 +170,84 @@ class Browserless:
         assert status == 302, status
 
     def post_json(self, path, data):
-        return self.request("POST", path, json.dumps(data),
-                            {"Content-Type": "application/json", "X-CSRFToken": self.token})
+        status, body = self.request("POST", path, json.dumps(data),
+                                    {"Content-Type": "application/json",
+                                     "X-CSRFToken": self.token})
+        assert status in (200, 201), (status, body)
+        return json.loads(body)
 
 
-def http_completions(url: str, count: int, tmp: Path) -> tuple[float, int]:
-    """Seconds for `count` task completions through POST /api/taches/<id>/completer."""
-    from werkzeug.serving import WSGIRequestHandler, make_server
-
-    from app.web import create_app
-
-    app = create_app({"DATABASE_URL": url, "UPLOAD_DIR": tmp / "up", "INSTANCE_DIR": tmp,
-                      "SECRET_KEY": "bench", "RUN_TIMERS": False,
-                      "DEMO_MODE": True})  # it logs in with a demo account
-    services = app.extensions["invalidite"]
-    # HTTP/1.1 keep-alive, as a browser uses it (werkzeug defaults to one connection per request).
-    WSGIRequestHandler.protocol_version = "HTTP/1.1"
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    client = Browserless(server.server_port)
-    client.login("agent.cramif@demo.fr")
-    from app.models import HumanTask, User
-
-    with services.session_factory() as session:
-        agent = session.scalar(select(User).where(User.email == "agent.cramif@demo.fr"))
-    ids = [services.runtime.start("petit_processus", user_id=agent.id, caisse_code="CRAMIF")
-           for _ in range(count)]
-    with services.session_factory() as session:
-        tasks = session.scalars(select(HumanTask.id).where(HumanTask.instance_id.in_(ids),
-                                                           HumanTask.status == "open")).all()
+def client_process(port: int, task_ids: list[int], lifecycles: int, answer) -> None:
+    """In its own process: log in, complete `task_ids`, run `lifecycles` whole lifecycles,
+    hit the floor route; send back the three durations (seconds)."""
+    client = Browserless(port)
+    client.login(AGENT)
     started = time.perf_counter()
-    for task_id in tasks:
-        status, body = client.post_json(f"/api/taches/{task_id}/completer",
-                                        {"donnees": {"montant": 60}})
-        assert status == 200, (status, body)
-    elapsed = time.perf_counter() - started
+    for task_id in task_ids:
+        client.post_json(f"/api/taches/{task_id}/completer", {"donnees": {"montant": 60}})
+    completions = time.perf_counter() - started
+    started, whole = time.perf_counter(), None
+    if client.request("POST", "/api/processus/petit_processus/instances", "{}", {
+            "Content-Type": "application/json", "X-CSRFToken": client.token})[0] == 201:
+        for _ in range(lifecycles):  # (an older app cannot start an instance by the API)
+            tasks = client.post_json("/api/processus/petit_processus/instances", {})["taches"]
+            for data in ({"montant": 60}, {}):
+                tasks = client.post_json(f"/api/taches/{tasks[0]}/completer",
+                                         {"donnees": data}).get("taches")
+        whole = time.perf_counter() - started
     started = time.perf_counter()
-    for _ in tasks:  # the server's own floor: a public route that does nothing
-        client.request("GET", "/vendor/rien/x")
-    floor = time.perf_counter() - started
-    server.shutdown()
-    services.engine.dispose()
-    return elapsed, len(tasks), floor
+    for _ in task_ids:  # the server's own floor: a public route that touches no database
+        client.request("GET", "/sante")
+    answer.send((completions, whole, time.perf_counter() - started))
+
+
+def over_http(port: int, task_ids: list[int], lifecycles: int) -> tuple[float, float, float]:
+    context = multiprocessing.get_context("spawn")
+    receive, send = context.Pipe(duplex=False)
+    client = context.Process(target=client_process, args=(port, task_ids, lifecycles, send))
+    client.start()
+    result = receive.recv()
+    client.join()
+    return result
+
+
+class Gunicorn:
+    """The app as `make run` serves it (gunicorn.conf.py), with one worker."""
+
+    def __init__(self, url: str, tmp: Path, name: str):
+        self.port = _free_port()
+        env = {**os.environ, "DATABASE_URL": url, "INVALIDITE_BIND": f"127.0.0.1:{self.port}",
+               "INVALIDITE_WORKERS": "1", "INVALIDITE_DEMO": "1", "INVALIDITE_TIMERS": "0",
+               "INVALIDITE_INSTANCE": str(tmp / name), "UPLOAD_DIR": str(tmp / name / "up"),
+               # one login per client process: far below any real limit, but many of them
+               "INVALIDITE_LIMITE_COMPTE": "100000 per minute",
+               "INVALIDITE_LIMITE_ADRESSE": "100000 per minute"}
+        self.process = subprocess.Popen(
+            # no recycling mid-run (it would measure a cold worker); the rest as configured
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
+             "--max-requests", "0"], cwd=ROOT,
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+                connection.request("GET", "/sante")
+                if connection.getresponse().status == 200:
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("gunicorn ne démarre pas")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=60)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def bare_step_seconds(count: int) -> float:
@@ -208,37 +270,7 @@ def bare_step_seconds(count: int) -> float:
     return (time.perf_counter() - started) / count
 
 
-# --- timers and storage ----------------------------------------------------------------------
-def timer_latency(factory, instances: int = 20) -> list[float]:
-    """Seconds between each timer's due time and its firing, with the APScheduler worker."""
-    from app.engine.deploy import deploy, read_folders
-    from app.engine.runtime import Runtime
-    from app.engine.timers import TimerWorker
-    from app.models import AuditLog, ProcessInstance
-
-    with factory() as session, session.begin():
-        deploy(session, read_folders(ROOT / "bench/processes", FIXTURES / "forms"))
-    runtime = Runtime(factory)
-    worker = TimerWorker(runtime)
-    worker.start()
-    due = {}
-    for _ in range(instances):
-        instance_id = runtime.start("latence_minuteur", user_id=None)
-        with factory() as session:
-            due[instance_id] = session.get(ProcessInstance, instance_id).next_timer_at
-        time.sleep(0.13)  # spread due times over the polling period
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        with factory() as session:
-            fired = dict(session.execute(select(AuditLog.instance_id, AuditLog.at).where(
-                AuditLog.action == "timer_fired", AuditLog.instance_id.in_(list(due)))).all())
-        if len(fired) == len(due):
-            break
-        time.sleep(0.2)
-    worker.stop()
-    return [(fired[i] - due[i]).total_seconds() for i in due if i in fired]
-
-
+# --- storage and report ----------------------------------------------------------------------
 def closed_instance_bytes(factory) -> int:
     from app.models import ProcessInstance
 
@@ -246,61 +278,81 @@ def closed_instance_bytes(factory) -> int:
         row = session.scalars(select(ProcessInstance).where(
             ProcessInstance.status == "completed",
             ProcessInstance.process_key == "petit_processus").limit(1)).first()
-        return len(json.dumps(row.state))
+        # as stored now: compact UTF-8 JSON (app/models/base.py)
+        return len(json.dumps(row.state, separators=(",", ":"), ensure_ascii=False).encode())
 
 
-def median_of(rounds: int, run) -> float:
-    return statistics.median(run() for _ in range(rounds))
+class Backend:
+    """One database: migrated and seeded, its runtime, and the app served by gunicorn."""
+
+    def __init__(self, name: str, url: str, tmp: Path):
+        from app.engine.runtime import Runtime
+        from app.forms import validate_data
+
+        self.name = name
+        self.engine, self.factory = setup_database(url)
+        self.runtime = Runtime(self.factory, form_validator=validate_data)
+        service_lifecycles(self.factory, 5, self.runtime)  # warm caches (specs, scripts)
+        self.server = Gunicorn(url, tmp, name)
+        over_http(self.server.port, waiting_tasks(self.factory, self.runtime, 5), 2)
+
+    def round(self, count: int, figures) -> None:
+        figures[self.name, "runtime"].append(runtime_step_seconds(self.factory, self.runtime,
+                                                                  count) * 1000)
+        tasks = waiting_tasks(self.factory, self.runtime, count)
+        completions, whole, floor = over_http(self.server.port, tasks, count)
+        figures[self.name, "http"].append(completions * 1000 / len(tasks))
+        figures[self.name, "lifecycles"].append(count / whole if whole else float("nan"))
+        figures[self.name, "floor"].append(floor * 1000 / len(tasks))
+
+    def close(self) -> None:
+        self.server.stop()
+        self.engine.dispose()
 
 
-def report_backend(name: str, url: str, lifecycles: int, rounds: int, bare_ms: float,
-                   bare_step_ms: float, tmp: Path) -> None:
-    engine, factory = setup_database(url)
-    service_lifecycles(factory, 5)  # warm caches (parsed spec, compiled scripts)
-    seconds = median_of(rounds, lambda: service_lifecycles(factory, lifecycles))
-    ms_step = seconds * 1000 / (lifecycles * 3)
-    print(f"{name:<10} service     {ms_step:7.2f} ms/step  {lifecycles / seconds:7.1f} "
-          f"lifecycles/s  ratio service/bare {ms_step / bare_ms:5.2f}")
-    for workers in (2, 4):
-        parallel = median_of(rounds, lambda w=workers: concurrent_lifecycles(
-            factory, lifecycles, w))
-        print(f"{name:<10} {workers} workers   {lifecycles / parallel:7.1f} lifecycles/s "
-              f"(threads, one transaction per step each)")
-    http_seconds, completions, floor = http_completions(url, lifecycles, tmp)
-    http_ms = http_seconds * 1000 / completions
-    print(f"{name:<10} HTTP        {http_ms:7.2f} ms/completion          "
-          f"ratio HTTP/bare step {http_ms / bare_step_ms:5.2f}  "
-          f"(werkzeug dev server floor {floor * 1000 / completions:.2f} ms/request)")
-    latencies = timer_latency(factory)
-    print(f"{name:<10} timers      median {statistics.median(latencies):.2f} s, "
-          f"max {max(latencies):.2f} s after due ({len(latencies)} timers, poll 0.5 s)")
-    print(f"{name:<10} storage     {closed_instance_bytes(factory)} bytes per closed instance")
-    engine.dispose()
+def report(backends, figures, bare_step_ms: float, bare_rate: float) -> None:
+    med = {key: statistics.median(values) for key, values in figures.items()}
+    print(f"{'bare':<10} SpiffWorkflow step  {bare_step_ms:6.2f} ms   "
+          f"(deserialize, complete, run the engine, serialize)  {bare_rate:6.1f} lifecycles/s")
+    for backend in backends:
+        name = backend.name
+        print(f"{name:<10} runtime step        {med[name, 'runtime']:6.2f} ms   "
+              f"ratio runtime/bare {med[name, 'runtime'] / bare_step_ms:5.2f}")
+        print(f"{name:<10} HTTP completion     {med[name, 'http']:6.2f} ms   "
+              f"ratio HTTP/bare    {med[name, 'http'] / bare_step_ms:5.2f}   (gunicorn 1 "
+              f"worker, client process; floor {med[name, 'floor']:.2f} ms/request)")
+        print(f"{name:<10} HTTP lifecycles     {med[name, 'lifecycles']:6.1f} /s   "
+              f"(start + 2 completions over the API, sequential; bare {bare_rate:.1f}/s)")
+        print(f"{name:<10} storage             {closed_instance_bytes(backend.factory)} bytes "
+              "per closed instance")
 
 
 def main() -> None:
-    import logging
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lifecycles", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL URL, or 'none'")
     args = parser.parse_args()
+    count = args.lifecycles
     bare_lifecycles(10)
-    bare = median_of(args.rounds, lambda: bare_lifecycles(args.lifecycles))
-    bare_ms = bare * 1000 / (args.lifecycles * 3)
-    bare_step_ms = median_of(args.rounds, lambda: bare_step_seconds(args.lifecycles)) * 1000
-    print(f"median of {args.rounds} rounds, {args.lifecycles} lifecycles of 3 steps each")
-    print(f"{'bare':<10} SpiffWorkflow {bare_ms:5.2f} ms/step  {args.lifecycles / bare:7.1f} "
-          f"lifecycles/s  (3 JSON round-trips per lifecycle)")
-    print(f"{'bare':<10} one step     {bare_step_ms:5.2f} ms (deserialize, complete, serialize)")
+    figures: dict = defaultdict(list)
     with tempfile.TemporaryDirectory() as tmp:
-        report_backend("SQLite", f"sqlite:///{tmp}/bench.db", args.lifecycles, args.rounds,
-                       bare_ms, bare_step_ms, Path(tmp))
-        if args.pg != "none":
-            report_backend("PostgreSQL", args.pg, args.lifecycles, args.rounds, bare_ms,
-                           bare_step_ms, Path(tmp))
+        backends = [Backend("SQLite", f"sqlite:///{tmp}/bench.db", Path(tmp))]
+        try:
+            if args.pg != "none":
+                backends.append(Backend("PostgreSQL", args.pg, Path(tmp)))
+            for _round in range(args.rounds):  # interleaved: a noisy machine hits all alike
+                figures["bare"].append(bare_step_seconds(count) * 1000)
+                figures["bare lifecycles"].append(count / bare_lifecycles(count))
+                for backend in backends:
+                    backend.round(count, figures)
+            print(f"median of {args.rounds} interleaved rounds, {count} steps and {count} "
+                  "lifecycles per round and figure")
+            report(backends, figures, statistics.median(figures["bare"]),
+                   statistics.median(figures["bare lifecycles"]))
+        finally:
+            for backend in backends:
+                backend.close()
 
 
 if __name__ == "__main__":

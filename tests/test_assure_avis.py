@@ -93,9 +93,10 @@ def test_a_valid_pdf_is_stored_with_its_sha256_outside_the_web_root(client, app,
     assert doc.owner_id == users["marie.durand"].id and doc.size == len(content)
     assert doc.original_name == "Avis d'impôt 2025.pdf"
     assert "avis" not in doc.stored_name.lower() and len(doc.stored_name) == 32
-    path = app.extensions["invalidite"].store.path(doc.stored_name)
-    assert path.read_bytes() == content
-    assert "static" not in str(path)
+    store = app.extensions["invalidite"].store
+    assert store.read(doc.stored_name, doc.sha256) == content
+    if hasattr(store, "path"):  # the local folder; on PostgreSQL the bytes are in a table
+        assert "static" not in str(store.path(doc.stored_name))
 
 
 def test_the_owner_downloads_it_as_an_attachment_never_inline(client, session_factory,

@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
+from app.documents.delivery import corps_des_messages
 from app.engine.clock import clock
 from app.models import AuditLog, Dossier, HumanTask, Message, ProcessInstance
 
@@ -64,9 +65,10 @@ def test_submission_records_receipt_deadline_and_sends_the_accuse(client, sessio
     with session_factory() as session:
         message = session.scalar(select(Message).where(Message.instance_id ==
                                                        dossier.instance_id))
+        corps = corps_des_messages(session, [message])[message.id]  # rendered on read
     assert message.objet == "Accusé de réception demande de pension d'invalidité"
-    assert "21 novembre 2026" in message.corps_html
-    assert "17-19 avenue de Flandre" in message.corps_html  # CRAMIF appeal variant
+    assert "21 novembre 2026" in corps
+    assert "17-19 avenue de Flandre" in corps  # CRAMIF appeal variant
     text = page_text(client.get(f"/assure/dossiers/{numero}"))
     assert "Décision attendue au plus tard le 21 janvier 2027" in text
 
@@ -84,8 +86,9 @@ def test_outside_the_cramif_the_accuse_points_to_the_local_cpam(client, session_
     dossier = dossier_of(session_factory, numero)
     assert dossier.caisse_code == "CPAM 77"
     with session_factory() as session:
-        corps = session.scalar(select(Message.corps_html).where(
+        message = session.scalar(select(Message).where(
             Message.instance_id == dossier.instance_id))
+        corps = corps_des_messages(session, [message])[message.id]  # rendered on read
     assert "CPAM 77" in corps and "avenue de Flandre" not in corps
 
 

@@ -2,6 +2,8 @@
 une adresse e-mail a un compte (même réponse, même travail de hachage)."""
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from app.web.auth import routes as auth_routes
@@ -121,3 +123,98 @@ def test_derriere_un_proxy_de_confiance_la_limite_compte_l_adresse_du_client(
     assert post_from("203.0.113.7", "marie.durand@demo.fr", "demo").status_code == 429
     assert post_from("198.51.100.4", "marie.durand@demo.fr", "demo").status_code == 302
     app.extensions["invalidite"].engine.dispose()
+
+
+# ----- le changement de mot de passe, limité comme la connexion -------------------------------
+def changer(client, actuel, nouveau="un nouveau secret", address="10.0.0.1"):
+    return client.post("/mon-compte/mot-de-passe", environ_base={"REMOTE_ADDR": address},
+                       data={"actuel": actuel, "nouveau": nouveau, "confirmation": nouveau})
+
+
+def test_trop_de_mots_de_passe_actuels_faux_suspendent_le_changement(limites, users):
+    """Règle : une session volée ne sert pas à deviner le mot de passe : au-delà de la
+    limite d'échecs du compte, le changement est suspendu (429), même avec le bon mot de
+    passe actuel, et la page dit en français quand réessayer."""
+    client = limites.test_client()
+    assert login(client, "marie.durand").status_code == 302
+    for _ in range(3):
+        assert changer(client, "mauvais").status_code == 400
+    response = changer(client, "demo", address="10.0.0.2")
+    assert response.status_code == 429
+    assert "changement de mot de passe est suspendu" in html(response)
+    assert BLOQUE in html(response) and int(response.headers["Retry-After"]) > 0
+    assert login(limites.test_client(), "marie.durand").status_code == 302  # login: its own
+    other = limites.test_client()  # another account is not held back
+    assert login(other, "paul.martin").status_code == 302
+    assert changer(other, "demo", address="10.0.0.2").status_code == 302
+
+
+def test_seul_un_mot_de_passe_actuel_faux_compte(limites, users):
+    """Un nouveau mot de passe trop court, avec le bon actuel, est refusé sans compter."""
+    client = limites.test_client()
+    login(client, "marie.durand")
+    for _ in range(5):
+        assert changer(client, "demo", nouveau="court").status_code == 400
+    assert changer(client, "demo").status_code == 302
+
+
+# ----- où les échecs sont comptés ------------------------------------------------------------
+def _app_with(database_url, tmp_path, **config):
+    from app.web import create_app
+
+    return create_app({"DATABASE_URL": database_url, "UPLOAD_DIR": tmp_path / "uploads",
+                       "INSTANCE_DIR": tmp_path, "SECRET_KEY": "tests", "TESTING": True,
+                       "WTF_CSRF_ENABLED": False, "RUN_TIMERS": False, "DEMO_MODE": True,
+                       **config})
+
+
+def _redis_or_skip(uri: str) -> None:
+    import os
+
+    import redis
+
+    try:
+        redis.Redis.from_url(uri, socket_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("CI"):  # .ci/run starts Redis: there, its absence is a failure
+            raise
+        pytest.skip("Redis injoignable sur 127.0.0.1:6379")
+
+
+def test_le_stockage_des_limites_est_celui_de_la_configuration(database_url, tmp_path,
+                                                                session_factory, users):
+    """Règle : RATELIMIT_STORAGE_URI dit où les échecs sont comptés. Avec redis://, deux
+    processus (ici deux applications, chacune avec sa connexion) comptent ensemble."""
+    from limits.storage import MemoryStorage, RedisStorage
+
+    from app.web.auth.throttle import limiter
+
+    uri = "redis://127.0.0.1:6379/15"
+    _redis_or_skip(uri)
+    memory = _app_with(database_url, tmp_path)
+    assert isinstance(limiter.storage, MemoryStorage)
+    memory.extensions["invalidite"].engine.dispose()
+    email, address = f"partage-{uuid.uuid4().hex}@demo.fr", f"10.7.{n()}.{n()}"
+    first = _app_with(database_url, tmp_path, RATELIMIT_STORAGE_URI=uri,
+                      LOGIN_LIMIT_ACCOUNT="2 per 15 minutes")
+    assert isinstance(limiter.storage, RedisStorage)
+    for _ in range(2):
+        assert post(first.test_client(), email, "mauvais", address).status_code == 401
+    second = _app_with(database_url, tmp_path, RATELIMIT_STORAGE_URI=uri,
+                       LOGIN_LIMIT_ACCOUNT="2 per 15 minutes")
+    assert post(second.test_client(), email, "mauvais", address).status_code == 429
+    for flask_app in (first, second):
+        flask_app.extensions["invalidite"].engine.dispose()
+
+
+def n() -> int:
+    return uuid.uuid4().int % 250 + 1
+
+
+def test_plusieurs_workers_sur_un_stockage_memoire_sont_signales():
+    """gunicorn.conf.py l'écrit au démarrage : chaque processus compterait pour lui seul."""
+    from app.web.auth.throttle import memory_storage_warning
+
+    assert "2 workers" in memory_storage_warning("memory://", 2)
+    assert memory_storage_warning("memory://", 1) is None
+    assert memory_storage_warning("redis://127.0.0.1:6379", 4) is None

@@ -18,6 +18,7 @@ from app.domain import (
     conditions_administratives,
     conditions_non_salarie,
     coordonnees_recours,
+    departement_du_code_postal,
     echeance,
     intention,
     montant_pension,
@@ -381,3 +382,22 @@ def test_fautes_de_frappe_admises_selon_la_longueur_du_mot(mot, attendu):
 def test_invalidite_mal_ecrite_seule_reste_une_demande():
     assert reconnait_demande_pension("mise en invalidte")
     assert intention("bonjour, mise en invalidte") == "demande_pension"
+
+
+@pytest.mark.parametrize("code_postal, departement", [
+    ("75011", "75"), (" 69003 ", "69"), ("20000", "2A"), ("20199", "2A"), ("20200", "2B"),
+    ("20290", "2B"), ("97110", "971"), ("97400", "974"), ("01000", "01"),
+])
+def test_le_departement_se_lit_dans_le_code_postal(code_postal, departement):
+    assert departement_du_code_postal(code_postal) == departement
+
+
+@pytest.mark.parametrize("code_postal", ["", "7501", "750111", "75 011", "2A000", None])
+def test_un_code_postal_mal_forme_est_refuse_en_francais(code_postal):
+    with pytest.raises(ValueError, match="Code postal invalide"):
+        departement_du_code_postal(code_postal)
+
+
+def test_un_assure_corse_releve_de_la_caisse_de_son_departement():
+    assert caisse_competente(departement_du_code_postal("20090")) == "CPAM 2A"
+    assert caisse_competente(departement_du_code_postal("20600")) == "CPAM 2B"

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.documents.delivery import LetterDelivery, load_builders
+from app.documents.delivery import LetterDelivery, corps_des_messages, load_builders
 from app.documents.storage import DocumentStore
 from app.domain import echeance
 from app.engine.clock import clock
@@ -80,9 +80,16 @@ def instance(session_factory, instance_id) -> ProcessInstance:
 
 
 def letters(session_factory, instance_id) -> list[Message]:
+    """The dossier's letters, oldest first, each with the text the messagerie shows (a
+    letter's is rendered from its values on read: its row stores none, see delivery.py)."""
     with session_factory() as session:
-        return list(session.scalars(select(Message).where(Message.instance_id == instance_id)
+        rows = list(session.scalars(select(Message).where(Message.instance_id == instance_id)
                                     .order_by(Message.id)))
+        corps = corps_des_messages(session, rows)
+        session.expunge_all()  # the text filled in below is read, never written back
+    for row in rows:
+        row.corps_html = str(corps[row.id])
+    return rows
 
 
 def letter_count(session_factory, instance_id, starts_with: str) -> int:

@@ -10,6 +10,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from app.documents.delivery import corps_des_messages
 from app.models import Dossier, Message
 
 from .assure_aide import (
@@ -185,8 +186,9 @@ def test_the_accuse_names_the_cra_of_the_cramif_by_its_official_line(client, ses
     numero = start_request(client, who)
     submitted_request(client, numero)
     with session_factory() as session:
-        corps = session.scalar(select(Message.corps_html).where(
+        message = session.scalar(select(Message).where(
             Message.instance_id == dossier_of(session_factory, numero).instance_id))
+        corps = corps_des_messages(session, [message])[message.id]  # rendered on read
     assert (OFFICIAL_CRA.replace("'", "&#39;") in corps or OFFICIAL_CRA in corps) is official
 
 

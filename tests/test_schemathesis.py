@@ -4,6 +4,10 @@ with a session cookie and the CSRF header, all of schemathesis' default checks (
 status codes, content types and bodies as described, invalid data refused, auth enforced):
 0 failures. `.ci/run` runs the suite on SQLite and on PostgreSQL, so this runs on both.
 
+Kept beside .ci/contrat_api.py (the same fuzzing against the app served by gunicorn, after
+`make test` in `.ci/run`, and `make contrat`): this one is quick, runs in every `make test`
+and starts from real agent tasks of a received dossier.
+
 Bounded: a fixed number of examples per operation and mode, derandomized, so that it takes a
 few seconds and always the same ones.
 """

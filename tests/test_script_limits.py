@@ -153,7 +153,9 @@ def test_another_session_writes_while_a_script_loops(limited, session_factory, u
         still_running = worker.is_alive()
         worker.join(10)
         print(f"\nécriture pendant le script : {waited * 1000:.0f} ms")
-        assert still_running and waited < 0.5
+        # Not a timing: had the step held the write lock, the write would only have gone
+        # through once the script ended (stopped at its 1 s limit), the worker with it.
+        assert still_running
         assert len(outcome) == 1  # the loop itself still became an incident
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(AuditLog).where(

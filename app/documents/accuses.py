@@ -2,7 +2,9 @@
 (« Envoyer mes documents ») and a contestation (« Envoyer ma contestation »).
 
 Each is a letter like the others (messagerie text + A4 PDF to keep), posted through the
-delivery module (`LetterDelivery.send`), so it follows the messagerie wherever it goes. It
+delivery module (`LetterDelivery.send`), so it follows the messagerie wherever it goes. Like
+the others, its PDF is made after commit (outbox.py): the page that confirms the sending
+does not wait for WeasyPrint, although it runs outside any workflow step. It
 says what was received (file names and sizes, or the contestation), when (date and time,
 Paris), what happens next and the deadline that now runs. Nothing here decides a rule: the
 caller passes the deadlines the process recorded.

@@ -1,4 +1,9 @@
-"""Deliver letters asked for by BPMN scripts: PDF stored, Document + Message rows written.
+"""Deliver letters asked for by BPMN scripts: the letter recorded as data, Document + Message
+rows written, all in the step's transaction; the PDF is made after commit (outbox.py).
+
+The letter's words are stored once, as its template and values (`Courrier`): its message
+keeps no HTML copy (`corps_html` empty) and the messagerie renders it on read
+(`corps_des_messages`), as the PDF is. Messages written before keep their stored body.
 
 Each letter model has a builder registered with `@builder("modele")` that turns the dossier,
 the script's data and the effect's parameters into a `Lettre`. Builders live in
@@ -10,15 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from markupsafe import escape
+from markupsafe import Markup, escape
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from app.domain import caisse_competente, coordonnees_recours
-from app.models import AuditLog, Document, Dossier, Message, User
+from app.models import AuditLog, Courrier, Document, Dossier, Message, User
 
+from . import outbox
 from .rendu import Lettre
-from .storage import DocumentStore
 
 
 @dataclass
@@ -69,7 +74,8 @@ def caisse_of(user: User) -> str:
 class LetterDelivery:
     """After-step hook (see `Runtime.after_step_hooks`)."""
 
-    def __init__(self, store: DocumentStore, today: Callable[[], date], now):
+    def __init__(self, store, today: Callable[[], date], now):
+        # `store` stays for the callers: the PDF is stored after commit (outbox.py).
         self.store, self.today, self.now = store, today, now
 
     def __call__(self, context) -> None:
@@ -84,7 +90,10 @@ class LetterDelivery:
 
     def send(self, session: Session, instance_id: int, modele: str, data: dict,
              params: dict) -> Message:
-        dossier = session.scalar(select(Dossier).where(Dossier.instance_id == instance_id))
+        # One statement: the assuré with the dossier, not the instance (the step has it).
+        dossier = session.scalar(select(Dossier).where(Dossier.instance_id == instance_id)
+                                 .options(lazyload(Dossier.instance),
+                                          joinedload(Dossier.assure)))
         if dossier is None:
             raise ValueError(f"pas de dossier pour l'instance {instance_id}")
         build = LETTER_BUILDERS.get(modele)
@@ -95,17 +104,18 @@ class LetterDelivery:
 
     def deliver(self, session: Session, dossier: Dossier, modele: str,
                 lettre: Lettre) -> Message:
-        stored = self.store.save(lettre.pdf)
+        """The letter as data and its messagerie message, whose text is read from the letter
+        (no copy stored); the `Document` the message points at gets its file after commit
+        (no stored name until then, see outbox.py)."""
         now = self.now()
         document = Document(owner_id=dossier.assure_id, instance_id=dossier.instance_id,
                             kind=modele, original_name=f"{modele}_{dossier.numero}.pdf",
-                            stored_name=stored.stored_name, sha256=stored.sha256,
-                            size=stored.size, created_at=now)
-        session.add(document)
-        session.flush()
+                            stored_name=None, sha256="", size=0, created_at=now)
+        session.add(document)  # no flush: the rows below point at it by object
+        outbox.enregistrer(session, document, lettre, now)
         message = Message(recipient_id=dossier.assure_id, instance_id=dossier.instance_id,
-                          objet=lettre.objet, corps_html=lettre.corps_html,
-                          document_id=document.id, created_at=now)
+                          objet=lettre.objet, corps_html="",
+                          document=document, created_at=now)
         session.add(message)
         self._audit(session, dossier.instance_id, "lettre_envoyee", modele)
         return message
@@ -126,6 +136,20 @@ def post_notice(session: Session, dossier: Dossier, objet: str, texte: str,
     session.add(AuditLog(at=now, action="message_envoye", instance_id=dossier.instance_id,
                          element_id="", details={"objet": objet[:255]}))
     return message
+
+
+def corps_des_messages(session: Session, messages) -> dict[int, Markup]:
+    """The HTML body of each message, by id: a letter's rendered from its `Courrier` row (one
+    query for all), any other message's (notices, letters sent before) as it was stored —
+    safe HTML, escaped when built."""
+    corps = {m.id: Markup(m.corps_html or "") for m in messages}
+    lettres = {m.document_id: m.id for m in messages if not m.corps_html and m.document_id}
+    if lettres:
+        for document_id, modele, valeurs in session.execute(
+                select(Courrier.document_id, Courrier.modele, Courrier.valeurs)
+                .where(Courrier.document_id.in_(lettres))):
+            corps[lettres[document_id]] = outbox.corps_du_courrier(modele, valeurs)
+    return corps
 
 
 def load_builders() -> None:

@@ -1,4 +1,6 @@
-"""The letters of the process, each returned as a ``Lettre(objet, corps_html, pdf)``.
+"""The letters of the process, each returned as a ``Lettre(objet, corps_html, modele,
+variables)``: the text of the messagerie at once, the PDF (``lettre.pdf``) only when asked —
+a workflow step records the letter and its PDF is made after commit (outbox.py).
 
 Every function takes one plain ``dict`` (workflow data is JSON: dates may be ``date`` objects
 or ISO strings, amounts ``Decimal``, ``int``, ``float`` or strings). Nothing here decides a

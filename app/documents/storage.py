@@ -1,9 +1,21 @@
-"""Storage of uploaded documents on the local disk, under a root outside any web root.
+"""Storage of uploaded and generated documents, behind one interface with two homes.
+
+- `DocumentStore`: the local folder (embedded default, one machine), under a root outside
+  any web root.
+- `DatabaseStore`: a `document_contenu` row per file, in the database every app machine
+  shares (chosen when DATABASE_URL points at PostgreSQL; see `store_for`).
+
+Both give the same methods — ``save(data, session=None)``, ``read(name, sha256=None,
+session=None)``, ``delete(name, session=None)`` — and both are transactional with the
+caller's step when it passes its ``session``: the content is kept only if that transaction
+commits (database: the row is in the same transaction; folder: a file written for a
+rolled-back transaction is removed, a deletion waits for the commit). Without a session, the
+content is saved or deleted at once (what a caller outside any transaction wants).
 
 Files are stored under a random name that says nothing about the assuré or the content, so a
-leaked path reveals nothing and nobody can guess another dossier's file. The original name
+leaked name reveals nothing and nobody can guess another dossier's file. The original name
 is kept by the caller (database) for display only. The SHA-256 is returned so the caller can
-record it and detect later tampering or corruption on read.
+record it, and `read` checks it when given: tampering or corruption is a French error.
 """
 
 from __future__ import annotations
@@ -14,12 +26,21 @@ import re
 import secrets
 import tempfile
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import event, select
+
+from app.models import DocumentContenu
 
 # token_urlsafe(24) → 32 characters of [A-Za-z0-9_-]: 192 random bits.
 _OCTETS_ALEATOIRES = 24
 _NOM_VALIDE = re.compile(r"[A-Za-z0-9_-]{32}")
+# Where a store is chosen explicitly (`INVALIDITE_DOCUMENTS`): « dossier » or « base ».
+DOSSIER, BASE = "dossier", "base"
 
 
 class NomInvalide(ValueError):
@@ -27,7 +48,7 @@ class NomInvalide(ValueError):
 
 
 class IntegriteCompromise(Exception):
-    """The file on disk no longer has the SHA-256 recorded when it was saved."""
+    """The stored bytes no longer have the SHA-256 recorded when they were saved."""
 
 
 @dataclass(frozen=True)
@@ -37,13 +58,68 @@ class StoredFile:
     size: int
 
 
+def _valide(stored_name: str) -> str:
+    # Only names of the generated shape are accepted: no « / », « .. », NUL or backslash
+    # can reach the file system or a query, whatever a request or a database row contains.
+    if not isinstance(stored_name, str) or not _NOM_VALIDE.fullmatch(stored_name):
+        raise NomInvalide(f"nom de fichier stocké invalide : {stored_name!r}")
+    return stored_name
+
+
+def _verifier(stored_name: str, data: bytes, sha256: str | None) -> bytes:
+    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256.lower():
+        raise IntegriteCompromise(
+            f"Le document {stored_name} a été altéré : son empreinte SHA-256 ne correspond "
+            "plus à celle enregistrée lors de son dépôt.")
+    return data
+
+
+def _empreinte(nom: str, data: bytes) -> StoredFile:
+    return StoredFile(stored_name=nom, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+
+
+# ----- the folder's transaction hooks -------------------------------------------------------
+_ECRITS, _A_SUPPRIMER = "documents_ecrits", "documents_a_supprimer"
+
+
+def _suivre(session) -> dict:
+    """The files this session's transaction wrote or will delete; hooks registered once per
+    session: at commit the deletions happen, at the end of a transaction that did not commit
+    (rollback, or closed without commit) the files it wrote are removed."""
+    if _ECRITS not in session.info:
+        session.info[_ECRITS], session.info[_A_SUPPRIMER] = [], []
+        event.listen(session, "after_commit", _apres_commit)
+        event.listen(session, "after_transaction_end", _fin_transaction)
+    return session.info
+
+
+def _apres_commit(session) -> None:
+    session.info[_ECRITS].clear()  # kept: the rows that name them are committed
+    for supprimer in session.info[_A_SUPPRIMER]:
+        supprimer()
+    session.info[_A_SUPPRIMER].clear()
+
+
+def _fin_transaction(session, transaction) -> None:
+    if transaction.parent is not None:  # a savepoint: the outer transaction decides
+        return
+    for chemin in session.info[_ECRITS]:  # not committed: no row names them
+        Path(chemin).unlink(missing_ok=True)
+    session.info[_ECRITS].clear()
+    session.info[_A_SUPPRIMER].clear()
+
+
 class DocumentStore:
-    """Files live at ``root/<2 first chars>/<name>``: the fan-out keeps directories small."""
+    """Files live at ``root/<2 first chars>/<name>``: the fan-out keeps directories small.
+
+    A process killed between the file's write and its transaction's end leaves a file no
+    row names (never the reverse): harmless, and found by comparing the folder with the
+    `document` table."""
 
     def __init__(self, root: Path | str):
         self.root = Path(root)
 
-    def save(self, data: bytes) -> StoredFile:
+    def save(self, data: bytes, session=None) -> StoredFile:
         while True:
             nom = secrets.token_urlsafe(_OCTETS_ALEATOIRES)
             cible = self.path(nom)
@@ -63,28 +139,84 @@ class DocumentStore:
         except BaseException:
             Path(temporaire).unlink(missing_ok=True)
             raise
-        return StoredFile(stored_name=nom, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+        if session is not None:
+            _suivre(session)[_ECRITS].append(cible)
+        return _empreinte(nom, data)
 
     def path(self, stored_name: str) -> Path:
-        # Only names of the generated shape are accepted: no « / », « .. », NUL or backslash
-        # can reach the file system, whatever a request or a database row contains.
-        if not isinstance(stored_name, str) or not _NOM_VALIDE.fullmatch(stored_name):
-            raise NomInvalide(f"nom de fichier stocké invalide : {stored_name!r}")
-        return self.root / stored_name[:2] / stored_name
+        return self.root / _valide(stored_name)[:2] / stored_name
 
-    def read(self, stored_name: str, sha256: str | None = None) -> bytes:
-        data = self.path(stored_name).read_bytes()
-        if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256.lower():
-            raise IntegriteCompromise(f"empreinte SHA-256 différente pour {stored_name}")
-        return data
+    def read(self, stored_name: str, sha256: str | None = None, session=None) -> bytes:
+        return _verifier(stored_name, self.path(stored_name).read_bytes(), sha256)
 
-    def delete(self, stored_name: str) -> bool:
-        """Remove the file; return False if it was already gone (deleting twice is harmless)."""
+    def delete(self, stored_name: str, session=None) -> bool:
+        """Remove the file (once `session` commits, if given); False if it was already gone
+        (deleting twice is harmless)."""
+        chemin = self.path(stored_name)
+        if session is not None:
+            _suivre(session)[_A_SUPPRIMER].append(lambda: chemin.unlink(missing_ok=True))
+            return chemin.exists()
         try:
-            self.path(stored_name).unlink()
+            chemin.unlink()
         except FileNotFoundError:
             return False
         return True
+
+
+class DatabaseStore:
+    """The bytes in `document_contenu`, shared by every app machine on the same database.
+
+    With the caller's ``session`` the row is part of its transaction (a rolled-back step
+    leaves nothing); without one, each call is its own short transaction."""
+
+    def __init__(self, session_factory: Callable, now: Callable[[], datetime] | None = None):
+        self.session_factory = session_factory
+        self.now = now or (lambda: datetime.now(UTC))
+
+    def save(self, data: bytes, session=None) -> StoredFile:
+        # 192 random bits: a collision would fail the primary key, never overwrite a file.
+        stored = _empreinte(secrets.token_urlsafe(_OCTETS_ALEATOIRES), bytes(data))
+        row = DocumentContenu(stored_name=stored.stored_name, sha256=stored.sha256,
+                              size=stored.size, contenu=bytes(data), created_at=self.now())
+        if session is not None:
+            session.add(row)
+            return stored
+        with self.session_factory() as own, own.begin():
+            own.add(row)
+        return stored
+
+    def read(self, stored_name: str, sha256: str | None = None, session=None) -> bytes:
+        query = select(DocumentContenu.contenu).where(
+            DocumentContenu.stored_name == _valide(stored_name))
+        if session is not None:
+            session.flush()  # bytes saved earlier in this same transaction are found
+            data = session.scalar(query)
+        else:
+            with self.session_factory() as own:
+                data = own.scalar(query)
+        if data is None:
+            raise FileNotFoundError(f"document stocké introuvable : {stored_name}")
+        return _verifier(stored_name, bytes(data), sha256)
+
+    def delete(self, stored_name: str, session=None) -> bool:
+        query = sql_delete(DocumentContenu).where(
+            DocumentContenu.stored_name == _valide(stored_name))
+        if session is not None:
+            return session.execute(query).rowcount > 0
+        with self.session_factory() as own, own.begin():
+            return own.execute(query).rowcount > 0
+
+
+def store_for(database_url: str, upload_dir: Path | str, session_factory: Callable,
+              choix: str | None = None, now: Callable[[], datetime] | None = None):
+    """The store an app process uses: in the database on PostgreSQL (every machine sees the
+    same documents), the local folder otherwise; `choix` (INVALIDITE_DOCUMENTS) forces one."""
+    choix = (choix or "").strip().lower()
+    if choix not in ("", DOSSIER, BASE):
+        raise ValueError(f"INVALIDITE_DOCUMENTS doit valoir « {DOSSIER} » ou « {BASE} », "
+                         f"pas « {choix} ».")
+    en_base = choix == BASE or (not choix and database_url.startswith("postgresql"))
+    return DatabaseStore(session_factory, now) if en_base else DocumentStore(upload_dir)
 
 
 # The extension a served document gets from its real type (the bytes decided it at upload):

@@ -5,7 +5,7 @@ les formulaires et les scripts BPMN l'appellent, jamais l'inverse.
 """
 
 from .age import age_legal_depart, date_age_legal
-from .caisses import caisse_competente, coordonnees_recours
+from .caisses import caisse_competente, coordonnees_recours, departement_du_code_postal
 from .conditions import (
     ResultatConditions,
     ResultatConditionsNonSalarie,
@@ -28,6 +28,7 @@ __all__ = [
     "coordonnees_recours",
     "date_age_legal",
     "date_limite",
+    "departement_du_code_postal",
     "echeance",
     "intention",
     "moment_echeance",

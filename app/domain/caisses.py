@@ -66,6 +66,19 @@ def caisse_competente(departement: str) -> str:
     return CAISSES_OUTRE_MER.get(code, f"CPAM {code}")
 
 
+def departement_du_code_postal(code_postal: str) -> str:
+    """Département d'un code postal (Corse 20xxx → 2A/2B, outre-mer 97x → 971…).
+    ValueError si ce n'est pas un code postal à 5 chiffres."""
+    code = (code_postal or "").strip()
+    if not re.fullmatch(r"\d{5}", code):
+        raise DonneeInvalide(f"Code postal invalide : « {code} ».")
+    if code.startswith("97"):
+        return code[:3]
+    if code.startswith("20"):
+        return "2A" if int(code) < 20200 else "2B"
+    return code[:2]
+
+
 def _verifier_caisse(caisse: str) -> str:
     if not isinstance(caisse, str):
         raise DonneeInvalide(f"Caisse invalide : « {caisse} ».")

@@ -12,7 +12,10 @@ same serialized state, and the runtime writes every audit row under the top inst
 The task tree keeps every task that ran (sub-workflows included, even when an interrupting
 timer cancelled them) with the wall-clock time of its last change: the automatic steps that
 follow a trigger (script tasks, start and end events) are those completed after it and
-before the next trigger, which dates them and gives them their actor.
+before the next trigger, which dates them and gives them their actor. Once the instance has
+ended its stored tree is pruned (app/engine/elagage.py): every completed task with a diagram
+element stays, with its date and sub-process (stored compact, loaded back as a tree), so
+this reading is unchanged.
 
 What is under way and what comes next is read from the same tree (app/engine/next_steps.py).
 

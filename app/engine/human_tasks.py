@@ -64,9 +64,13 @@ def is_flagged(task_spec, name: str) -> bool:
     return (task_property(task_spec, name) or "").strip().lower() in {"true", "oui", "1"}
 
 
+# Built once: an alias rebuilds its columns each time it is made (every inbox query).
+_DECISION = HumanTask.__table__.alias("decision_prise")
+
+
 def decided_by(user_id, instance_id):
     """SQL condition: this person completed a decision task of this instance."""
-    decision = HumanTask.__table__.alias("decision_prise")
+    decision = _DECISION
     return exists().where(and_(decision.c.instance_id == instance_id,
                                decision.c.decision.is_(True),
                                decision.c.status == "completed",

@@ -9,10 +9,12 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from app.models import HumanTask, ProcessInstance
 
 from .clock import clock
+from .elagage import elaguer, etendre
 from .human_tasks import is_flagged
 from .invariants import role_for_task
 from .serializer import dump_state, load_state
@@ -21,38 +23,66 @@ from .specs import form_of
 
 def load_workflow(instance: ProcessInstance, specs, script_engine) -> BpmnWorkflow:
     spec, subprocess_specs = specs[0], specs[1]
-    workflow = load_state(instance.state, spec, subprocess_specs)
+    workflow = load_state(etendre(instance.state), spec, subprocess_specs)  # elagage.py
     workflow.script_engine = script_engine
+    # What the instance's open human_task rows mirror (sync_human_tasks closes from it).
+    workflow.ready_at_load = frozenset(
+        str(task.id) for flow in (workflow, *workflow.subprocesses.values())
+        for task in flow.tasks.values()  # a flat scan: no tree walk on every load
+        if task.state == TaskState.READY and getattr(task.task_spec, "manual", False))
     return workflow
 
 
-def save_workflow(session, instance: ProcessInstance, workflow: BpmnWorkflow, user_id) -> None:
+def save_workflow(session, instance: ProcessInstance, workflow: BpmnWorkflow, user_id,
+                  open_rows: dict | None = None) -> None:
     now = clock.now()
-    instance.state = dump_state(workflow)
+    instance.state = elaguer(workflow, dump_state(workflow))  # ended: pruned (elagage.py)
     instance.updated_at = now
     instance.next_timer_at = next_timer_at(workflow)
     instance.current_step = current_step(workflow)
     if workflow.is_completed() and instance.status == "running":
         instance.status, instance.ended_at = "completed", now
-    sync_human_tasks(session, instance, workflow, user_id, now)
+    sync_human_tasks(session, instance, workflow, user_id, now, open_rows)
 
 
 def ready_user_tasks(workflow: BpmnWorkflow):
     return workflow.get_tasks(state=TaskState.READY, manual=True)
 
 
-def sync_human_tasks(session, instance, workflow, user_id, now) -> None:
-    """Mirror READY user tasks into `human_task` rows (new ones opened, gone ones closed)."""
-    open_rows = {row.spiff_task_id: row for row in session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == instance.id,
-                                HumanTask.status == "open"))}
+def sync_human_tasks(session, instance, workflow, user_id, now,
+                     open_rows: dict | None = None) -> None:
+    """Mirror READY user tasks into `human_task` rows (new ones opened, gone ones closed).
+    `open_rows` (spiff task id → open row), when given, were read already: the timer worker
+    reads those of a whole batch of instances in one query (app/engine/timers_batch.py)."""
     ready = {str(task.id): task for task in ready_user_tasks(workflow)}
+    if open_rows is None:
+        open_rows = _rows_known(session, instance, workflow, ready)
+    if open_rows is None:
+        open_rows = {row.spiff_task_id: row for row in session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                    HumanTask.status == "open")
+            .options(lazyload(HumanTask.instance)))}  # the instance is in the session
     for task_id, row in open_rows.items():
         if task_id not in ready:
             _close_row(row, workflow, user_id, now)
     for task_id, task in ready.items():
         if task_id not in open_rows:
             session.add(_new_row(instance, task, now))
+
+
+def _rows_known(session, instance, workflow, ready: dict) -> dict | None:
+    """The open rows without a query, when the step knows them: the rows mirror the tasks
+    READY when the workflow was loaded (`ready_at_load`); those to close must be in the
+    session (the task a completion read). None: read them (a token moved, a new path)."""
+    expected = getattr(workflow, "ready_at_load", None)
+    if expected is None or len(session.identity_map) > 200:  # a worker's batch: query
+        return None
+    held = {row.spiff_task_id: row for row in list(session.identity_map.values())
+            if isinstance(row, HumanTask) and row.instance_id == instance.id
+            and row.status == "open"}
+    if not (expected - ready.keys()) <= held.keys():
+        return None
+    return {**dict.fromkeys(expected), **held}  # rows that stay open need not be read
 
 
 def _close_row(row: HumanTask, workflow, user_id, now) -> None:
@@ -96,6 +126,16 @@ def _due_at(task) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def refresh_due_timers(workflow: BpmnWorkflow) -> list[str]:
+    """Let the due timers of `workflow` fire; → the element ids of the timer events that did
+    (for the audit rows of the runtime and of the batch worker)."""
+    waiting = {t.id for t in workflow.get_tasks(state=TaskState.WAITING)}
+    workflow.refresh_timers()
+    return [task.task_spec.bpmn_id
+            for task in workflow.get_tasks(state=TaskState.READY | TaskState.COMPLETED)
+            if task.id in waiting and hasattr(task.task_spec, "event_definition")]
 
 
 def next_timer_at(workflow: BpmnWorkflow) -> datetime | None:

@@ -17,22 +17,22 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, object_session, sessionmaker
+from sqlalchemy.orm import Session, defaultload, object_session, sessionmaker
 
 from app.models import HumanTask, Incident, ProcessInstance, ProcessVersion, User
 
 from .clock import clock
 from .deploy import latest_version
-from .errors import Conflict, DeadlinePassed, Forbidden, FormInvalid, IncidentRaised, NotFound
+from .errors import Conflict, Forbidden, FormInvalid, IncidentRaised, NotFound
 from .human_tasks import a_pris_la_decision
 from .incidents import INCIDENT_TEXT, CreationFailed
 from .lifecycle import hold_on_submit, mark_dossier_stopped
-from .persistence import load_workflow, save_workflow
+from .persistence import load_workflow, refresh_due_timers, save_workflow
 from .sandbox import shift_waiting_timers
 from .scripting import make_script_engine
 from .serializer import dump_state
 from .specs import SpecCache, spec_cache
-from .step import StepRunner, status_message
+from .step import StepRunner, TimersDue, status_message, timer_due
 from .transaction import deferred_sessions
 
 # Refusal of an appeal task to the person who took the decision appealed.
@@ -64,6 +64,7 @@ class Runtime(StepRunner):
             version = self._version(session, process_key, version_id)
             spec, subprocess_specs, _forms = self._specs(session, version)
             workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
+            workflow.ready_at_load = frozenset()  # no human_task row yet (persistence.py)
             for task in workflow.get_tasks(state=TaskState.READY):
                 task.data.update(data or {})
             now = clock.now()
@@ -114,17 +115,24 @@ class Runtime(StepRunner):
 
     # ----- human tasks --------------------------------------------------------------------
     def complete_task(self, task_row_id: int, user: User, data: dict,
-                      expected_lock_version: int | None = None) -> int:
+                      expected_lock_version: int | None = None,
+                      validated: bool = False) -> int:
         """Complete a READY user task with form data; return the instance id. Due timers of
         the instance fire first: a deadline always wins over a late click, whatever door the
-        click came through (page or API)."""
-        self._due_timers_first(task_row_id)
+        click came through (page or API). The step reads the task, its instance and the state
+        in one statement; the timers cost nothing more when none is due. `validated`: the
+        one completion door (app/web/shared/completion.py) has just validated `data` against
+        the same schema — not validated twice."""
+        rows: list[HumanTask] = []  # the row `locate` read, for `act`
 
-        def locate(session) -> ProcessInstance:
-            row = self._task_row(session, task_row_id, user)
+        def locate(session, check_timers: bool = True) -> ProcessInstance:
+            row = self._task_row(session, task_row_id, user, with_state=True)
+            rows.append(row)
+            if check_timers and timer_due(row.instance):
+                raise TimersDue("timers")  # fired outside this step, then the step again
             schema = self.form_schema(session, row.instance.process_version,
                                       row.form) if row.form else None
-            if schema is not None and self.form_validator is not None:
+            if schema is not None and self.form_validator is not None and not validated:
                 errors = self.form_validator(schema, data, clock.today())
                 if errors:
                     raise FormInvalid(errors)
@@ -135,7 +143,7 @@ class Runtime(StepRunner):
                     expected_lock_version:
                 raise Conflict("Ce formulaire a déjà été envoyé ou le dossier a changé "
                                "entre-temps. Rechargez la page.")
-            current = session.get(HumanTask, task_row_id)
+            current = rows[-1]
             if current.status != "open":
                 raise Conflict("Cette tâche a déjà été traitée.")
             task = workflow.get_task_from_id(UUID(current.spiff_task_id))
@@ -147,37 +155,30 @@ class Runtime(StepRunner):
             self._audit(session, "task_completed", instance.id, user.id, task.task_spec.bpmn_id,
                         {"title": current.title})
 
-        return self._step(locate, user.id, {"type": "complete", "task_row_id": task_row_id,
-                                            "user_id": user.id, "data": data}, act)
-
-    def _due_timers_first(self, task_row_id: int) -> None:
-        with self.session_factory() as session:
-            row = session.get(HumanTask, task_row_id)
-            instance = row.instance if row is not None else None
-            due = (instance is not None and not instance.sandbox
-                   and instance.status == "running" and instance.next_timer_at is not None
-                   and instance.next_timer_at <= clock.now())
-        if not due:
-            return
+        pending = {"type": "complete", "task_row_id": task_row_id, "user_id": user.id,
+                   "data": data}
         try:
-            self.fire_timers(instance.id)
-        except Conflict:
-            pass  # a worker fired them at the same moment: the outcome is the same
-        with self.session_factory() as session:
-            if session.get(HumanTask, task_row_id).status != "open":
-                raise DeadlinePassed("Le délai est dépassé : cette tâche a été annulée par "
-                                     "l'échéance (voir l'historique du dossier).")
+            return self._step(locate, user.id, pending, act)
+        except TimersDue:
+            self._fire_due_timers(task_row_id)
+        return self._step(lambda session: locate(session, check_timers=False), user.id,
+                          pending, act)
 
     def ready_to_complete(self, session, task_row_id: int, user: User) -> HumanTask:
         """Due timers first, then the task row if `user` may complete it: the one completion
-        path of pages and API (app/web/shared/completion.py) checks after this."""
-        self._due_timers_first(task_row_id)
-        session.expire_all()  # the timers may have moved the task on, in another session
+        path of pages and API (app/web/shared/completion.py) checks after this. Reading the
+        row is the check: timers are fired (in their own step) only when one is due."""
+        row = self._task_row(session, task_row_id, user)
+        if not timer_due(row.instance):
+            return row
+        self._fire_due_timers(task_row_id)
+        session.expire_all()  # the timers moved the instance on, in another session
         return self._task_row(session, task_row_id, user)
 
     def _task_row(self, session, task_row_id: int, user: User,
-                  ignore_claim: bool = False) -> HumanTask:
-        row = session.get(HumanTask, task_row_id)
+                  ignore_claim: bool = False, with_state: bool = False) -> HumanTask:
+        # Its instance comes in the same statement (joined); its state only for a step.
+        row = session.get(HumanTask, task_row_id, options=_WITH_STATE if with_state else ())
         if row is None:
             raise NotFound("Tâche introuvable.")
         if not (may_act(user, row, ignore_claim) or _sandbox_tester(user, row)):
@@ -263,13 +264,9 @@ class Runtime(StepRunner):
         fired: list[str] = []
 
         def act(session, instance, workflow):
-            waiting = {t.id for t in workflow.get_tasks(state=TaskState.WAITING)}
-            workflow.refresh_timers()
-            for task in workflow.get_tasks(state=TaskState.READY | TaskState.COMPLETED):
-                if task.id in waiting and hasattr(task.task_spec, "event_definition"):
-                    fired.append(task.task_spec.bpmn_id)
-                    self._audit(session, "timer_fired", instance.id, None,
-                                task.task_spec.bpmn_id)
+            for element in refresh_due_timers(workflow):
+                fired.append(element)
+                self._audit(session, "timer_fired", instance.id, None, element)
 
         self._step(instance_id, None, {"type": "timers"}, act, outer=session)
         return fired
@@ -365,6 +362,9 @@ class Runtime(StepRunner):
 
 
 
+_WITH_STATE = (defaultload(HumanTask.instance).undefer(ProcessInstance.state),)
+
+
 def store_form_data(task, data: dict) -> None:
     """A submitted form replaces the answers it carries (SpiffWorkflow would deep-merge them,
     so a box unticked on a second visit of a step would stay ticked)."""
@@ -373,7 +373,6 @@ def store_form_data(task, data: dict) -> None:
         task.data[variable] = data
     else:
         task.data.update(data)
-
 
 
 def _sandbox_tester(user: User, row: HumanTask) -> bool:

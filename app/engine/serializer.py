@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
+import orjson
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnWorkflowConverter,
@@ -19,6 +20,8 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
 )
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+from app.models.base import Encoded, encode
 
 
 class StateOnlyWorkflowConverter(BpmnWorkflowConverter):
@@ -53,7 +56,8 @@ SERIALIZER = _make_serializer()
 SPEC_SERIALIZER = BpmnWorkflowSerializer()
 
 
-def dump_state(workflow: BpmnWorkflow) -> dict:
+def dump_state(workflow: BpmnWorkflow) -> Encoded:
+    """The state as JSON bytes, encoded once (the column writes them as they are)."""
     registry = SERIALIZER.registry
     registry._encoder_mode = True  # same flag SpiffWorkflow sets for JSON output
     try:
@@ -61,13 +65,25 @@ def dump_state(workflow: BpmnWorkflow) -> dict:
     finally:
         registry._encoder_mode = False
     dct[SERIALIZER.VERSION_KEY] = SERIALIZER.VERSION
-    # Task data *deltas* keep raw Python values (Decimal, date…); SpiffWorkflow only converts
-    # them in its JSON encoder, so pass through it to get a plain JSON document.
-    return json.loads(json.dumps(dct, cls=SERIALIZER._encoder_cls))
+    return Encoded(_encode(dct))
 
 
-def load_state(state: dict, spec, subprocess_specs) -> BpmnWorkflow:
-    # The stored dict is consumed by the converter (it pops keys): work on a copy.
-    dct = json.loads(json.dumps(state))
+# Task data *deltas* keep raw Python values (Decimal, date…): SpiffWorkflow converts them in
+# its JSON encoder's `default`; orjson calls the same `default` for them (dates included).
+_DEFAULT = SERIALIZER._encoder_cls().default
+_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def _encode(dct: dict) -> bytes:
+    try:
+        return orjson.dumps(dct, default=_DEFAULT, option=_OPTIONS)
+    except TypeError:  # what orjson refuses (non-string keys, integers past 64 bits…)
+        return json.dumps(dct, cls=SERIALIZER._encoder_cls).encode()
+
+
+def load_state(state, spec, subprocess_specs) -> BpmnWorkflow:
+    # The converter consumes the dict it restores (it pops keys): a fresh one, never the
+    # row's own (decoded from the bytes just written, or copied).
+    dct = orjson.loads(state.encoded if isinstance(state, Encoded) else encode(state))
     SERIALIZER.migrate(dct)
     return SERIALIZER.registry.restore(dct, spec=spec, subprocess_specs=subprocess_specs)

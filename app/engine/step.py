@@ -16,20 +16,21 @@ from __future__ import annotations
 
 import time
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.models import AuditLog, Incident, ProcessInstance, ProcessVersion
+from app.models import AuditLog, HumanTask, Incident, ProcessInstance, ProcessVersion
 
 from . import effects as fx
 from .clock import clock
-from .errors import Conflict, IncidentRaised, NotFound, RuntimeServiceError
+from .errors import Conflict, DeadlinePassed, IncidentRaised, NotFound, RuntimeServiceError
 from .incidents import INCIDENT_TEXT, CreationFailed, as_exception, incident_message
 from .persistence import load_workflow, save_workflow
 from .sandbox import version_sources
@@ -71,8 +72,10 @@ class StepRunner:
         """Record an incident for a failure that happened outside `_step` (timer worker)."""
         return self._record_incident(instance_id, err, pending, None, outer, phase="worker")
 
-    def _instance(self, session, instance_id: int) -> ProcessInstance:
-        instance = session.get(ProcessInstance, instance_id)
+    def _instance(self, session, instance_id: int, with_state: bool = False) -> ProcessInstance:
+        # The state column is deferred: a step asks for it in the same statement.
+        instance = session.get(ProcessInstance, instance_id,
+                               options=(undefer(ProcessInstance.state),) if with_state else ())
         if instance is None:
             raise NotFound("Instance introuvable.")
         return instance
@@ -91,7 +94,7 @@ class StepRunner:
         phase = ["engine"]  # or the after-step hook running, for the incident message
         try:
             with self._transaction(outer, step=True) as session, \
-                    fx.collecting() as collected, session.no_autoflush:
+                    fx.collecting() as collected, session.no_autoflush, _audit_batch(session):
                 instance, workflow, register = self._target(session, target, resume_incident,
                                                             statuses)
                 located.append((instance.id, register is not None))
@@ -103,6 +106,7 @@ class StepRunner:
                 if resume_incident:
                     self._resolve(session, instance, resume_incident, retried_by)
                 save_workflow(session, instance, workflow, user_id)
+                _write_audit(session)  # hooks' own audit lines are added one by one
                 session.flush()  # hooks query rows added in this step (e.g. a new dossier)
                 context = StepContext(session, instance, workflow, list(collected), user_id)
                 for hook in self.after_step_hooks:
@@ -128,7 +132,7 @@ class StepRunner:
         """(instance, workflow, register): `register(session, instance)` inserts a new
         instance (None for an existing one)."""
         if isinstance(target, int):
-            instance = self._instance(session, target)
+            instance = self._instance(session, target, with_state=True)
         else:
             found = target(session)
             if isinstance(found, tuple):  # a new instance with its fresh workflow
@@ -140,6 +144,21 @@ class StepRunner:
         workflow = load_workflow(instance, self._specs(session, instance.process_version),
                                  self.script_engine)
         return instance, workflow, None
+
+    def _fire_due_timers(self, task_row_id: int) -> None:
+        """Fire the instance's due timers; the task must still be open afterwards."""
+        with self.session_factory() as session:
+            instance_id = session.scalar(select(HumanTask.instance_id).where(
+                HumanTask.id == task_row_id))
+        try:
+            self.fire_timers(instance_id)
+        except Conflict:
+            pass  # a worker fired them at the same moment: the outcome is the same
+        with self.session_factory() as session:
+            if session.scalar(select(HumanTask.status).where(
+                    HumanTask.id == task_row_id)) != "open":
+                raise DeadlinePassed("Le délai est dépassé : cette tâche a été annulée par "
+                                     "l'échéance (voir l'historique du dossier).")
 
     def _resolve(self, session, instance, incident_id, user_id) -> None:
         """A successful retry resolves the incident retried and any other one still open on
@@ -191,9 +210,24 @@ class StepRunner:
 
     def _audit(self, session, action, instance_id=None, user_id=None, element_id="",
                details=None) -> None:
-        session.add(AuditLog(at=clock.now(), user_id=user_id, action=action,
-                             instance_id=instance_id, element_id=element_id or "",
-                             details=details or {}))
+        row = {"at": clock.now(), "user_id": user_id, "action": action,
+               "instance_id": instance_id, "element_id": element_id or "",
+               "details": details or {}}
+        batch = session.info.get(AUDIT_BATCH)
+        if batch is None:
+            session.add(AuditLog(**row))
+        else:  # inside a step: its audit lines go in one statement (`_write_audit`)
+            batch.append(row)
+
+
+AUDIT_BATCH = "audit_lines_of_the_step"
+
+
+def _write_audit(session) -> None:
+    """The audit lines of the step, in one INSERT (no id read back: nobody needs them)."""
+    rows = session.info.pop(AUDIT_BATCH, None)
+    if rows:  # Core, not the ORM's bulk path: a plain executemany of one statement
+        session.execute(AuditLog.__table__.insert(), rows)
 
 
 # A step that keeps completing automatic tasks (a call activity calling its own process,
@@ -221,11 +255,31 @@ class _EngineGuard:
                 "d'appel récursive", task=task)
 
 
+@contextmanager
+def _audit_batch(session):
+    session.info[AUDIT_BATCH] = []
+    try:
+        yield
+    finally:
+        session.info.pop(AUDIT_BATCH, None)  # failed: nothing written (an outer session)
+
+
 def _call_depth(workflow) -> int:
     depth = 0
     while depth <= MAX_CALL_DEPTH and getattr(workflow, "parent_workflow", None) is not None:
         workflow, depth = workflow.parent_workflow, depth + 1
     return depth
+
+
+class TimersDue(RuntimeServiceError):
+    """A step found a due timer on its instance: the caller fires it first, then steps again
+    (`Runtime.complete_task`; never seen outside the runtime)."""
+
+
+def timer_due(instance: ProcessInstance) -> bool:
+    """A due timer of a live instance: it wins over a click (read on the row already loaded)."""
+    return (not instance.sandbox and instance.status == "running"
+            and instance.next_timer_at is not None and instance.next_timer_at <= clock.now())
 
 
 def status_message(status: str, retrying: bool = False) -> str:

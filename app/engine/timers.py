@@ -1,51 +1,54 @@
 """Fire due BPMN timers, exactly once, from any number of worker processes.
 
-A worker claims due instances with `FOR UPDATE SKIP LOCKED` on PostgreSQL (so two workers never
-pick the same row) and fires each in its own savepoint through the runtime. SQLite has no
-row locks: each instance fires in its own transaction, and the instance's optimistic
+A worker claims due instances in batches (`BATCH`) and fires each batch in one transaction
+with batched writes (app/engine/timers_batch.py): `FOR UPDATE SKIP LOCKED` on PostgreSQL (so
+two workers never pick the same row); on SQLite, no row locks, the instance's optimistic
 `lock_version` lets only one firing commit.
 
 Instances are isolated from each other: whatever one raises (a script's SystemExit, an
-after-step hook's error…) becomes an incident of that instance — which takes it out of the
-running set — and the pass goes on with the others. Studio test runs (sandbox instances) are
-never fired here: they move their own clock (`Runtime.shift_timers`).
+after-step hook's error…) rolls its batch back, and the batch is fired again one instance at
+a time, each in its own savepoint: the failing one becomes an incident of that instance —
+which takes it out of the running set — and the others commit. Studio test runs (sandbox
+instances) are never fired here: they move their own clock (`Runtime.shift_timers`).
 """
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.models import AppSetting, ProcessInstance
 
 from .clock import clock
 from .errors import Conflict, IncidentRaised
 from .runtime import Runtime
+from .timers_batch import claim, due_query, fire_in_batch
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5
+BATCH = 100  # instances per transaction: enough to amortise, few enough to hold locks briefly
+# SQLite has one write lock for the whole database, held from a batch's first write to its
+# commit: smaller batches there, so pages never wait long behind the timer worker.
+SQLITE_BATCH = 20
 LAST_PASS_KEY = "timers_derniere_passe"  # app_setting row: the readiness probe reads it
 HEARTBEAT_SECONDS = 10.0  # a worker writes its last pass at most this often (not every poll)
 
 
-def due_instance_ids(session, limit: int, exclude=()) -> list[int]:
-    query = (select(ProcessInstance.id)
-             .where(ProcessInstance.status == "running",
-                    ProcessInstance.sandbox.is_(False),
-                    ProcessInstance.next_timer_at <= clock.now())
-             .order_by(ProcessInstance.next_timer_at).limit(limit))
-    if exclude:
-        query = query.where(ProcessInstance.id.not_in(list(exclude)))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return list(session.scalars(query))
+def due_instance_ids(session, limit: int, exclude=(), only=None) -> list[int]:
+    """Ids of instances due now, earliest first (locked, skipping locked ones, on
+    PostgreSQL: the caller's transaction keeps other workers off them)."""
+    lock = session.get_bind().dialect.name == "postgresql"
+    return list(session.scalars(due_query([ProcessInstance.id], limit, exclude, only, lock)))
 
 
-def fire_due_timers(runtime: Runtime, batch: int = 20) -> int:
+def fire_due_timers(runtime: Runtime, batch: int | None = None) -> int:
     """One pass: fire every instance due now; return how many instances were handled."""
+    if batch is None:
+        batch = BATCH if _dialect(runtime) == "postgresql" else SQLITE_BATCH
     handled = 0
     stuck: set[int] = set()  # failed and still due: left for the next pass, not re-fired now
     while True:
@@ -56,21 +59,44 @@ def fire_due_timers(runtime: Runtime, batch: int = 20) -> int:
 
 
 def _fire_batch(runtime: Runtime, batch: int, stuck: set[int]) -> int:
-    if _dialect(runtime) != "postgresql":
-        # No row locks to hold: pick the ids without any transaction, then one transaction
-        # per instance (the write lock is never held across instances or while picking).
-        with runtime.step_session_factory() as session:
-            ids = due_instance_ids(session, batch, stuck)
+    """Fire one batch in one transaction; on any failure, again one instance at a time."""
+    postgres = _dialect(runtime) == "postgresql"
+    # SQLite: a deferred session reads without the write lock (taken at the batch's first
+    # write, kept to its commit).
+    factory = runtime.session_factory if postgres else runtime.step_session_factory
+    ids: list[int] = []
+    try:
+        with factory() as session, session.begin():
+            instances = claim(session, batch, stuck, lock=postgres)
+            ids = [instance.id for instance in instances]
+            if instances:
+                fire_in_batch(runtime, session, instances)
+        return len(ids)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as err:  # retried one by one below, each instance isolated
+        if not ids:
+            raise
+        log.info("timer batch of %s instances rolled back (%s): one by one", len(ids),
+                 type(err).__name__ if isinstance(err, StaleDataError | OperationalError)
+                 else repr(err)[:200])
+    _fire_one_by_one(runtime, ids, stuck, postgres)
+    return len(ids)
+
+
+def _fire_one_by_one(runtime: Runtime, ids: list[int], stuck: set[int],
+                     postgres: bool) -> None:
+    if not postgres:
+        # No row locks to hold: one transaction per instance; one fired meanwhile by
+        # another worker is refused by its lock_version (or no longer due: skipped).
         for instance_id in ids:
             _fire_one(runtime, instance_id, None, stuck)
-        return len(ids)
+        return
     with runtime.session_factory() as session, session.begin():
-        # The lock held by this transaction keeps other workers off these rows while
-        # each one is fired in its own savepoint below.
-        ids = due_instance_ids(session, batch, stuck)
-        for instance_id in ids:
+        # Locked again (those another worker took meanwhile are skipped: fired there), each
+        # fired in its own savepoint below.
+        for instance_id in due_instance_ids(session, len(ids), stuck, only=ids):
             _fire_one(runtime, instance_id, session, stuck)
-    return len(ids)
 
 
 def _dialect(runtime: Runtime) -> str:
@@ -118,6 +144,14 @@ def last_pass(session) -> datetime | None:
         return None
 
 
+JOB_ID = "bpmn-timers"
+
+
+def clock_now() -> datetime:
+    """Wall-clock time for the scheduler (the app clock may be moved: not for polling)."""
+    return datetime.now(UTC)
+
+
 class TimerWorker:
     """An APScheduler job polling for due timers (embedded in the app or `flask run-timers`)."""
 
@@ -126,6 +160,11 @@ class TimerWorker:
         self.poll_seconds = poll_seconds
         self.scheduler = None
         self._recorded_at: float | None = None
+        # `stop` and the end of a pass both touch the schedule: APScheduler's shutdown holds
+        # its job-store lock while it waits for the pass, so a pass that schedules its next
+        # run after shutdown began would wait for that lock forever.
+        self._schedule_lock = threading.Lock()
+        self._stopping = False
 
     def tick(self) -> None:
         try:
@@ -149,12 +188,35 @@ class TimerWorker:
         from apscheduler.schedulers.background import BackgroundScheduler
         from apscheduler.schedulers.blocking import BlockingScheduler
 
+        self._stopping = False
         self.scheduler = (BlockingScheduler if blocking else BackgroundScheduler)()
-        # One pass at a time per worker; late passes are merged, never stacked.
-        self.scheduler.add_job(self.tick, "interval", seconds=self.poll_seconds,
-                               max_instances=1, coalesce=True, id="bpmn-timers")
+        self._schedule(clock_now())
         self.scheduler.start()
 
+    def _schedule(self, when: datetime) -> None:
+        """One run at `when`, scheduled again by the run itself once its pass is over.
+
+        Why not an interval job: a pass longer than the interval (a big batch of due
+        timers) made APScheduler skip each overdue run and log « maximum number of running
+        instances reached » every 0.5 s. A job that is never pending while its pass runs
+        cannot overlap, and the next poll comes `poll_seconds` after the end of a pass.
+        """
+        # A fresh job id each time: the scheduler removes the run that just fired by its id,
+        # which must never be the next run's.
+        self.scheduler.add_job(self._run, "date", run_date=when, name=JOB_ID,
+                               max_instances=1, coalesce=True, misfire_grace_time=None)
+
+    def _run(self) -> None:
+        try:
+            self.tick()
+        finally:
+            with self._schedule_lock:
+                if not self._stopping and self.scheduler is not None \
+                        and self.scheduler.running:
+                    self._schedule(clock_now() + timedelta(seconds=self.poll_seconds))
+
     def stop(self) -> None:
+        with self._schedule_lock:  # no pass schedules another one from now on
+            self._stopping = True
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=True)

@@ -1,7 +1,9 @@
 """SQLAlchemy 2 tables. Imports nothing of the app."""
 from .base import Base, UTCDateTime
 from .caisse_data import DonneesCaisse
+from .courrier import Courrier
 from .deployment import DeployedFile, ProcessVersion
+from .document_contenu import DocumentContenu
 from .dossier import STATUTS, Dossier
 from .instance import STATUSES, HumanTask, Incident, ProcessInstance
 from .messagerie import AUTEURS, SERVICES, STATUTS_CONVERSATION, Conversation, PieceJointe
@@ -23,8 +25,10 @@ __all__ = [
     "Base",
     "Caisse",
     "Conversation",
+    "Courrier",
     "DeployedFile",
     "Document",
+    "DocumentContenu",
     "DonneesCaisse",
     "Dossier",
     "HumanTask",

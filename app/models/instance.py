@@ -1,10 +1,10 @@
 """Running processes and the human tasks they wait on."""
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base
+from .base import Base, EncodedJSON
 from .deployment import ProcessVersion
 
 STATUSES = ("running", "suspended", "incident", "completed", "terminated")
@@ -15,7 +15,14 @@ class ProcessInstance(Base):
 
     __tablename__ = "process_instance"
     __table_args__ = (
-        Index("ix_instance_timer_due", "status", "next_timer_at"),
+        # The due-timer queue (app/engine/timers.py; migration 0011): only running instances
+        # waiting on a timer, outside studio test runs. Partial, so fired and closed instances
+        # leave it; the worker's query repeats this predicate word for word to use it.
+        Index("ix_instance_due_queue", "next_timer_at",
+              postgresql_where=text("status = 'running' AND sandbox = false "
+                                    "AND next_timer_at IS NOT NULL"),
+              sqlite_where=text("status = 'running' AND sandbox = 0 "
+                                "AND next_timer_at IS NOT NULL")),
         Index("ix_instance_process_status", "process_key", "status"),
     )
 
@@ -25,7 +32,9 @@ class ProcessInstance(Base):
     business_key: Mapped[str | None] = mapped_column(String(40), unique=True)
     status: Mapped[str] = mapped_column(String(20), default="running")
     sandbox: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    state: Mapped[dict] = mapped_column(JSON)
+    # Tens of KB: read only when asked (a step undefers it; lists and inboxes never pay for
+    # it), written as the bytes the serializer encoded once (base.EncodedJSON).
+    state: Mapped[dict] = mapped_column(EncodedJSON, deferred=True)
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
     next_timer_at: Mapped[datetime | None]
     current_step: Mapped[str] = mapped_column(String(200), default="")

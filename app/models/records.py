@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base
 
@@ -17,7 +17,9 @@ class Document(Base):
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))  # avis_imposition, accuse_reception, ...
     original_name: Mapped[str] = mapped_column(String(255))
-    stored_name: Mapped[str] = mapped_column(String(100), unique=True)
+    # Empty while a letter waits for its PDF (models/courrier.py): the row exists from the
+    # step on, so the messagerie and the dossier list it before the file is made.
+    stored_name: Mapped[str | None] = mapped_column(String(100), unique=True)
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]
     content_type: Mapped[str] = mapped_column(String(100), default="application/pdf")
@@ -41,9 +43,13 @@ class Message(Base):
     recipient_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
     objet: Mapped[str] = mapped_column(String(255))
-    corps_html: Mapped[str] = mapped_column(Text, default="")  # letters (escaped when built)
+    # Notices (escaped when built); empty for a letter, whose text is rendered from its
+    # `Courrier` on read (documents/delivery.py `corps_des_messages`); older letters keep theirs.
+    corps_html: Mapped[str] = mapped_column(Text, default="")
     texte: Mapped[str] = mapped_column(Text, default="")  # written messages (plain text)
     document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    # Set by object in a step, so the letter's rows go out in one flush (no flush per letter).
+    document: Mapped["Document | None"] = relationship(lazy="raise_on_sql")
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversation.id"),
                                                         index=True)
     author_kind: Mapped[str] = mapped_column(String(10), default="system")

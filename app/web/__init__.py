@@ -69,7 +69,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     read_factory = read_session_factory(config["DATABASE_URL"], engine)
     clock.bind(read_factory, movable=bool(config.get("DEMO_MODE")))  # real time outside demo
     runtime = Runtime(session_factory, form_validator=_form_validator())
-    store = _store(config)
+    store = _store(config, session_factory)
     _add_step_hooks(runtime, store)
     app.extensions["invalidite"] = Services(engine, session_factory, read_factory, runtime,
                                             store=store)
@@ -100,10 +100,16 @@ def _add_step_hooks(runtime: Runtime, store) -> None:
                                  LetterDelivery(store, clock.today, clock.now)]
 
 
-def _store(config):
-    from app.documents.storage import DocumentStore
+def _store(config, session_factory):
+    """Documents in PostgreSQL when the app runs on it (every machine shares them), else the
+    local folder; INVALIDITE_DOCUMENTS=dossier|base forces one (app/documents/storage.py)."""
+    import os
 
-    return DocumentStore(Path(config["UPLOAD_DIR"]))
+    from app.documents.storage import store_for
+
+    choix = config.get("DOCUMENT_STORE", os.environ.get("INVALIDITE_DOCUMENTS"))
+    return store_for(config["DATABASE_URL"], Path(config["UPLOAD_DIR"]), session_factory,
+                     choix, now=clock.now)
 
 
 def _register(app: Flask) -> None:
@@ -190,6 +196,12 @@ def _error_pages(app: Flask) -> None:
     def runtime_error(err):
         return error_response(err.status, err.message)
 
+    from app.documents.outbox import CourrierIndisponible
+
+    @app.errorhandler(CourrierIndisponible)
+    def letter_not_ready(err):  # its PDF failed on first read: kept, tried again later
+        return error_response(503, err.message)
+
 
 def _start_timers(app: Flask) -> None:
     """Timers inside the web process: the demo only; production runs `flask run-timers`."""
@@ -203,3 +215,7 @@ def _start_timers(app: Flask) -> None:
     worker = TimerWorker(app.extensions["invalidite"].runtime)
     worker.start()
     app.extensions["invalidite"].timer_worker = worker
+    from app.documents.outbox import CourrierWorker  # letters' PDFs, after their step
+
+    shared = app.extensions["invalidite"]
+    CourrierWorker(shared.session_factory, shared.store, clock.now).start()

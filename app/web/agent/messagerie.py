@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.documents.delivery import corps_des_messages
 from app.documents.pieces_jointes import ACCEPT, FORMATS
 from app.documents.uploads import TAILLE_MAX
 from app.engine.clock import clock
@@ -103,7 +103,8 @@ def _page(found: Conversation, errors: dict, pieces: msg.Pieces, texte: str, sta
         piece_url=lambda ident: url_for(".conversation_piece", document_id=ident,
                                         conversation_id=found.id),
         lettre_url=lambda ident: url_for(".document", document_id=ident),
-        texte=texte, texte_max=msg.TEXTE_MAX, markup=Markup, accept=ACCEPT, formats=FORMATS,
+        texte=texte, texte_max=msg.TEXTE_MAX, corps=corps_des_messages(db(), messages),
+        accept=ACCEPT, formats=FORMATS,
         taille_max=TAILLE_MAX // (1024 * 1024), max_pieces=msg.MAX_PIECES), status
 
 

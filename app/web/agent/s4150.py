@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 
 from app.documents.depot import garder_document
 from app.documents.pieces_jointes import ACCEPT, FORMATS, verifier_piece_jointe
-from app.domain import caisse_competente
+from app.domain import caisse_competente, departement_du_code_postal
 from app.engine.clock import clock
 from app.forms import read_submission, render_form
 from app.models import AuditLog, User
@@ -52,10 +52,6 @@ def _schema_from(folder: str) -> dict:
 
 def schema() -> dict:
     return _schema_from(str(current_app.config["FORMS_DIR"]))
-
-
-def departement(code_postal: str) -> str:
-    return code_postal[:3] if code_postal.startswith("97") else code_postal[:2]
 
 
 def find_or_create_assure(identite: dict, adresse: dict, caisse: str,
@@ -96,7 +92,7 @@ def s4150():
         if clean is not None:
             errors.update(dates_controlees.s4150(clean))
         if clean is not None and not errors:
-            caisse = caisse_competente(departement(clean["adresse"]["code_postal"]))
+            caisse = caisse_competente(departement_du_code_postal(clean["adresse"]["code_postal"]))
             if caisse == current_user.caisse_code and not refus:
                 return _open(clean, caisse, fichiers)
             if caisse != current_user.caisse_code:

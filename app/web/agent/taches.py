@@ -198,7 +198,9 @@ def document(document_id: int):
     owner = _dossier_of_document(session, doc)
     if not staff_may_see(owner) or not may_read(doc):
         abort(403)
-    data = services().store.read(doc.stored_name, doc.sha256)
+    from app.documents.outbox import contenu_document  # a letter's PDF is made on first read
+
+    data = contenu_document(services().session_factory, services().store, doc)
     session.add(AuditLog(at=clock.now(), user_id=current_user.id, action="document_consulte",
                          instance_id=owner.instance_id, element_id="",
                          details={"document_id": doc.id, "kind": doc.kind}))

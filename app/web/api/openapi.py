@@ -40,6 +40,18 @@ TASK_ID = {"name": "task_id", "in": "path", "required": True,
            "description": "Identifiant de la tâche (voir GET /api/taches).",
            "schema": {"type": "integer", "minimum": 0}}
 
+PROCESS_KEY = {"name": "key", "in": "path", "required": True,
+               "description": "Identifiant du processus déployé (l'id du `bpmn:process`).",
+               "schema": {"type": "string", "minLength": 1, "pattern": "^[^\\u0000/]+$"}}
+DEMARRER_ERREURS = {
+    **ERREURS,
+    "403": _error("Ce processus ne démarre pas ici pour vous : votre rôle n'est pas celui du "
+                  "couloir de son début, ou il démarre depuis sa page (point d'entrée d'un "
+                  "parcours), ou avec le processus qui l'appelle."),
+    "404": _error("Aucun processus déployé sous cet identifiant."),
+    "422": _error("Votre adresse ne permet pas de trouver votre caisse."),
+}
+
 # Any JSON value without a NUL character (\u0000) in a string or a key: the app refuses a NUL
 # anywhere in a request (PostgreSQL cannot store it), with a 400.
 SANS_NUL = "^[^\\u0000]*$"
@@ -70,10 +82,11 @@ COMPLETION_REQUEST = {
 DOCUMENT = {
     "openapi": "3.1.0",
     "info": {
-        "title": "Invalidité — API des tâches",
+        "title": "Invalidité — API des tâches et des instances",
         "version": "1.0.0",
         "description": (
-            "Les tâches de la personne connectée et leur traitement. Compléter une tâche par "
+            "Les tâches de la personne connectée et leur traitement, et le démarrage d'une "
+            "instance (un cycle de vie entier par l'API). Compléter une tâche par "
             "l'API est exactement la même porte que sa page : échéances d'abord, champs "
             "`readOnly` gardés par le serveur, mêmes contrôles et mêmes messages en français "
             "par champ (422)."),
@@ -98,10 +111,29 @@ DOCUMENT = {
             "parameters": [TASK_ID], "security": POST_SECURITY,
             "requestBody": {"required": False, "content": {JSON: {
                 "schema": {"$ref": "#/components/schemas/Completion"}}}},
-            "responses": {"200": OK, **ERREURS, "422": {
+            "responses": {"200": {
+                "description": "Complétée ; `taches` : mes tâches ouvertes de la même instance.",
+                "content": {JSON: {"schema": {"$ref": "#/components/schemas/Completee"}}}},
+                **ERREURS, "422": {
                 "description": "Le formulaire ou les contrôles de l'étape refusent une valeur.",
                 "content": {JSON: {"schema": {
                     "$ref": "#/components/schemas/ErreurFormulaire"}}}}}}},
+        "/api/processus/{key}/instances": {"post": {
+            "operationId": "demarrer_instance", "summary": "Démarrer une instance.",
+            "description": (
+                "Démarre la dernière version déployée du processus, au nom de la personne "
+                "connectée et dans sa caisse (pour un assuré : la caisse de son adresse). "
+                "Seul le rôle du couloir où se trouve l'événement de début peut le faire. "
+                "Ne démarrent pas ici : les points d'entrée d'un parcours (ameliBot, la "
+                "demande en ligne, le formulaire papier S4150), qui démarrent depuis leur "
+                "page, et les processus appelés par un autre. Pas de corps de requête."),
+            "parameters": [PROCESS_KEY], "security": POST_SECURITY,
+            "responses": {"201": {
+                "description": "Démarrée : l'instance, son n° de dossier et celles de ses "
+                               "tâches ouvertes que je peux traiter (POST "
+                               "/api/taches/{id}/completer).",
+                "content": {JSON: {"schema": {"$ref": "#/components/schemas/Demarrage"}}}},
+                **DEMARRER_ERREURS}}},
         "/api/taches/{task_id}/prendre": {"post": {
             "operationId": "prendre_tache", "summary": "Prendre une tâche à mon nom.",
             "parameters": [TASK_ID], "security": POST_SECURITY,
@@ -131,7 +163,19 @@ DOCUMENT = {
                 "pris_par": {"type": ["integer", "null"]},
                 "suspendue": {"type": "boolean"}}},
             "Completion": COMPLETION_REQUEST,
+            "Demarrage": {"type": "object", "required": ["instance", "dossier", "taches"],
+                          "properties": {
+                              "instance": {"type": "integer"},
+                              "dossier": {"type": ["string", "null"],
+                                          "description": "N° de dossier, s'il y en a un."},
+                              "taches": {"type": "array", "items": {"type": "integer"},
+                                         "description": "Ses tâches ouvertes que je peux "
+                                                        "traiter."}}},
             "JsonSansNul": JSON_SANS_NUL,
+            "Completee": {"type": "object", "required": ["ok", "taches"], "properties": {
+                "ok": {"const": True},
+                "taches": {"type": "array", "items": {"type": "integer"}, "description": (
+                    "Les tâches ouvertes de la même instance que je peux traiter.")}}},
             "Ok": {"type": "object", "required": ["ok"],
                    "properties": {"ok": {"const": True}}},
             "Erreur": {"type": "object", "required": ["erreur"],

@@ -17,13 +17,12 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from app.engine.clock import clock
-from app.engine.errors import Conflict, FormInvalid
+from app.engine.errors import Conflict
 from app.engine.parcours import entry_key, version_ids
-from app.forms import parse_submission, validate
 from app.forms.schema_walk import fields, html_value, options
 from app.models import HumanTask, ProcessInstance
 
+from ..shared import completion
 from ..shared.params import parse_id
 from ..shared.security import roles
 from ..shared.services import db, services
@@ -113,21 +112,15 @@ def amelibot_conversation(instance_id: int):
     if request.method == "POST":
         if row is None or parse_id(request.form.get("tache")) != row.id:
             return redirect(url_for(".amelibot_conversation", instance_id=instance.id), 303)
-        raw = parse_submission(schema, request.form)
-        clean, errors = validate(schema, raw, clock.today())
+        try:  # the one completion door of pages and API (app/web/shared/completion.py)
+            errors = completion.complete(row.id, current_user, formdata=request.form,
+                                         version=parse_id(request.form.get("version"))).errors
+        except Conflict:
+            pass  # already answered (double click): show the conversation as it is
         if not errors:
-            try:
-                services().runtime.complete_task(
-                    row.id, current_user, clean,
-                    expected_lock_version=parse_id(request.form.get("version")))
-            except FormInvalid as err:
-                errors = err.errors
-            except Conflict:
-                pass  # already answered (double click): show the conversation as it is
-            if not errors:
-                _remember_orientation(instance)
-                return redirect(url_for(".amelibot_conversation", instance_id=instance.id,
-                                        _anchor="derniere-reponse"), 303)
+            _remember_orientation(instance)
+            return redirect(url_for(".amelibot_conversation", instance_id=instance.id,
+                                    _anchor="derniere-reponse"), 303)
         status = 422
     data = instance_data(instance, row)
     question = _question(schema, row) if row else None

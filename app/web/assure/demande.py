@@ -8,8 +8,8 @@ written here: a step added, removed, reordered or renamed in the studio changes 
 and the récapitulatif with the diagram.
 
 The draft IS the process instance: each « Suivant » completes the step's task through the
-runtime (one transaction), so the request survives a logout or a closed browser and resumes
-where it stopped. Submission uses the instance's lock version from the page: a double click
+one completion door of pages and API (app/web/shared/completion.py; `_depot` for the tax
+notice), so the request survives a logout or a closed browser and resumes where it stopped. Submission uses the instance's lock version from the page: a double click
 or a replayed POST finds the version moved on and gets « Votre demande a déjà été envoyée ».
 """
 from __future__ import annotations
@@ -23,6 +23,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
 from sqlalchemy import select
 
+from app.documents.depot import garder_document
 from app.documents.formats import nombre, taille_limite
 from app.documents.storage import nom_affichable
 from app.documents.uploads import TAILLE_MAX, UploadRefuse, verifier_avis_imposition
@@ -30,11 +31,13 @@ from app.domain import age_legal_depart, valeur
 from app.engine import screens
 from app.engine.clock import clock
 from app.engine.dossier_hooks import numero_dossier
-from app.engine.errors import Conflict, FormInvalid
+from app.engine.errors import Conflict, NotFound
 from app.engine.parcours import entry_key
-from app.forms import parse_submission, read_submission, render_form, validate
-from app.models import AuditLog, Document, Dossier, HumanTask, User
+from app.forms import parse_submission, render_form
+from app.forms.parse import apply_action, submitted_action
+from app.models import Document, Dossier, HumanTask, User
 
+from ..shared import completion
 from ..shared.params import parse_id
 from ..shared.security import roles
 from ..shared.services import db, services
@@ -52,6 +55,7 @@ from .outils import (
     my_dossier,
     parcours_demande,
     schema_defaults,
+    submitted_data,
     task_values,
 )
 from .recap import recap_field, sections
@@ -211,17 +215,15 @@ def _schema(row: HumanTask) -> dict:
     return services().runtime.form_schema(db(), row.instance.process_version, row.form) or {}
 
 
-def _complete(dossier: Dossier, row: HumanTask, data: dict):
-    """Complete the step: None when done, errors (dict) or a response otherwise."""
+def _complete(dossier: Dossier, row: HumanTask):
+    """Complete the step with the posted form, through the one completion door (as the API):
+    the Submission, or a response when the step was already recorded."""
     try:
-        services().runtime.complete_task(row.id, current_user, data,
-                                         expected_lock_version=parse_id(request.args.get("version")))
-    except FormInvalid as err:
-        return err.errors
+        return completion.complete(row.id, current_user, formdata=request.form,
+                                   version=parse_id(request.args.get("version")))
     except Conflict:
         flash("Cette étape a déjà été enregistrée : voici où en est votre demande.", "info")
         return redirect(url_for(".demande_etape", numero=dossier.numero), 303)
-    return None
 
 
 def _form_step(dossier: Dossier, row: HumanTask, ecran: screens.Ecran):
@@ -231,17 +233,17 @@ def _form_step(dossier: Dossier, row: HumanTask, ecran: screens.Ecran):
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
-        values, clean, errors = read_submission(schema, request.form, clock.today(),
-                                                previous=stored)
-        if clean is not None:
-            outcome = _complete(dossier, row, clean)
-            if outcome is None:
+        action = submitted_action(request.form)
+        if action:  # « Ajouter » / « Retirer » a row: the page only, nothing completed
+            values = apply_action(schema, parse_submission(schema, request.form,
+                                                           previous=stored), action)
+        else:
+            sent = _complete(dossier, row)
+            if not isinstance(sent, completion.Submission):
+                return sent
+            if sent.done:
                 return redirect(url_for(".demande_etape", numero=dossier.numero), 303)
-            if not isinstance(outcome, dict):
-                return outcome
-            errors = outcome
-        if errors:
-            status = 422
+            values, errors, status = sent.values, sent.errors, 422
     context = _page_context(dossier, row, ecran)
     form = render_form(schema, values, errors, action_url=context["action_url"],
                        submit_label=ecran.bouton_envoyer or screens.DEFAULT_ENVOYER,
@@ -275,15 +277,12 @@ def _recap_step(dossier: Dossier, row: HumanTask, ecran: screens.Ecran):
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
-        raw = parse_submission(schema, request.form)
-        clean, errors = validate(schema, raw, clock.today())
-        if not errors:
-            outcome = _complete(dossier, row, clean)
-            if outcome is None:
-                return redirect(url_for(".demande_etape", numero=dossier.numero), 303)
-            if not isinstance(outcome, dict):
-                return outcome
-            errors = outcome
+        sent = _complete(dossier, row)
+        if not isinstance(sent, completion.Submission):
+            return sent
+        if sent.done:
+            return redirect(url_for(".demande_etape", numero=dossier.numero), 303)
+        errors = sent.errors
         status = 422
     data = instance_data(dossier.instance, row)
     parts = sections(dossier.instance.process_version, data, _identity_view(current_user))
@@ -296,10 +295,31 @@ def _recap_step(dossier: Dossier, row: HumanTask, ecran: screens.Ecran):
 
 
 # ----- the document upload (the tax notice) and « Je valide ma demande » ---------------------
-def _current_avis(dossier: Dossier, kind: str) -> Document | None:
+def _current_avis(dossier: Dossier, kind: str, owner_id: int | None = None) -> Document | None:
     return db().scalar(select(Document).where(
-        Document.instance_id == dossier.instance_id, Document.owner_id == current_user.id,
+        Document.instance_id == dossier.instance_id,
+        Document.owner_id == (owner_id if owner_id is not None else current_user.id),
         Document.kind == kind).order_by(Document.id.desc()).limit(1))
+
+
+def _depot(ctx: completion.Context) -> completion.Screen:
+    """The tax notice step (page and API): its readOnly fields are set by the server — this
+    person's last notice for this request, the account's identity, the dossier."""
+    if ctx.dossier is None:
+        raise NotFound("Dossier introuvable pour cette tâche.")
+    kind = screens.ecran_of(ctx.task_spec).document or "document"
+    ident = {k: v for k, v in identite(ctx.user).items() if v is not None}
+    imposed = {"identite": ident,
+               "dossier": {"numero": ctx.dossier.numero, "caisse": ctx.dossier.caisse_code}}
+    avis = _current_avis(ctx.dossier, kind, ctx.user.id)
+    if avis is not None:
+        imposed[kind] = {"document_id": avis.id, "sha256": avis.sha256,
+                         "nom": avis.original_name, "pages": _pages_of(avis)}
+    return completion.Screen(imposed=imposed,  # the identity stored whole, civilité included
+                             extras=lambda clean: {"identite": ident})
+
+
+completion.register_screen(completion.screen_kind(screens.DEPOT_DOCUMENT), _depot)
 
 
 def _avis_step(dossier: Dossier, row: HumanTask, ecran: screens.Ecran):
@@ -310,7 +330,6 @@ def _avis_step(dossier: Dossier, row: HumanTask, ecran: screens.Ecran):
     if request.method == "POST":
         upload = request.files.get(kind)
         created = None
-        pages = None
         if upload is not None and upload.filename:
             content = upload.read()
             try:
@@ -319,23 +338,15 @@ def _avis_step(dossier: Dossier, row: HumanTask, ecran: screens.Ecran):
                 error = refus.message
             else:
                 created = _store_avis(dossier, kind, upload.filename, content, info.pages)
-                existing, pages = created, info.pages
+                existing = created
         elif existing is None:
             error = "Déposez votre dernier avis d'imposition (fichier PDF)."
         if error is None:
-            pages = pages or _pages_of(existing)
-            data = {
-                kind: {"document_id": existing.id, "sha256": existing.sha256,
-                       "nom": existing.original_name, "pages": pages},
-                "identite": {k: v for k, v in identite(current_user).items() if v is not None},
-                "dossier": {"numero": dossier.numero, "caisse": dossier.caisse_code},
-            }
-            try:
-                services().runtime.complete_task(
-                    row.id, current_user, data,
-                    expected_lock_version=parse_id(request.args.get("version")))
+            try:  # the notice, identity and dossier are set by the server (`_depot`)
+                sent = completion.complete(row.id, current_user, formdata=request.form,
+                                           version=parse_id(request.args.get("version")))
             except Conflict:
-                if created is not None:
+                if created is not None and not _sent_with(dossier, kind, created):
                     _forget(created)
                 db().refresh(dossier)
                 if dossier.date_reception is not None:
@@ -343,12 +354,11 @@ def _avis_step(dossier: Dossier, row: HumanTask, ecran: screens.Ecran):
                 flash("Votre demande a changé entre-temps (dans un autre onglet ?) : "
                       "vérifiez cette étape et validez à nouveau.", "info")
                 return redirect(url_for(".demande_etape", numero=dossier.numero), 303)
-            except FormInvalid as err:
-                error = " ".join(err.errors.values())
-            else:
+            if sent.done:
                 flash("Votre demande de pension d'invalidité est envoyée. L'accusé de "
                       "réception est dans votre messagerie.", "success")
                 return redirect(url_for(".dossier", numero=dossier.numero), 303)
+            error = " ".join(sent.errors.values())
         status = 422
     return render_template("assure/demande_avis.html", existing=existing, error=error,
                            limite=taille_limite(TAILLE_MAX), csrf=generate_csrf(),
@@ -363,20 +373,18 @@ def _pages_of(document: Document) -> int:
 
 def _store_avis(dossier: Dossier, kind: str, filename: str, content: bytes,
                 pages: int) -> Document:
-    stored = services().store.save(content)
-    now = clock.now()
     with services().session_factory() as session, session.begin():
-        document = Document(owner_id=current_user.id, instance_id=dossier.instance_id,
-                            kind=kind, original_name=nom_affichable(filename),
-                            stored_name=stored.stored_name, sha256=stored.sha256,
-                            size=stored.size, content_type="application/pdf", created_at=now)
-        session.add(document)
-        session.flush()
-        session.add(AuditLog(at=now, user_id=current_user.id, action="document_depose",
-                             instance_id=dossier.instance_id,
-                             details={"document_id": document.id, "kind": kind,
-                                      "sha256": stored.sha256, "pages": pages}))
-    return document
+        return garder_document(session, services().store, nom=nom_affichable(filename),
+                               content=content, content_type="application/pdf", kind=kind,
+                               owner_id=current_user.id, instance_id=dossier.instance_id,
+                               user_id=current_user.id, action="document_depose",
+                               details={"kind": kind, "pages": pages})
+
+
+def _sent_with(dossier: Dossier, kind: str, document: Document) -> bool:
+    """The request was sent (by a concurrent click) with this very notice: it is kept."""
+    sent = submitted_data(dossier) or {}
+    return isinstance(sent.get(kind), dict) and sent[kind].get("document_id") == document.id
 
 
 def _forget(document: Document) -> None:

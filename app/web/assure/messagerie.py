@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.documents.delivery import corps_des_messages
 from app.documents.pieces_jointes import ACCEPT, FORMATS
 from app.documents.uploads import TAILLE_MAX
 from app.engine.clock import clock
@@ -100,8 +100,9 @@ def message(message_id: int):
 def _letter_page(lettre: Message, errors: dict, pieces: msg.Pieces, texte: str, status: int):
     dossier = db().scalar(select(Dossier).where(Dossier.instance_id == lettre.instance_id)) \
         if lettre.instance_id else None
-    # corps_html is built by app.documents.rendu with every variable escaped.
-    return render_template("assure/message.html", msg=lettre, corps=Markup(lettre.corps_html),
+    # Rendered from the letter's values, every variable escaped (app.documents.rendu).
+    corps = corps_des_messages(db(), [lettre])[lettre.id]
+    return render_template("assure/message.html", msg=lettre, corps=corps,
                            dossier=dossier, errors=errors, pieces=pieces, texte=texte,
                            services=msg.SERVICES, hints=SERVICE_HINTS,
                            service=request.form.get("service", "invalidite"),
@@ -245,7 +246,8 @@ def _conversation_page(conversation: Conversation, errors: dict, pieces: msg.Pie
     return render_template(
         "assure/messagerie_conversation.html", conversation=conversation, messages=messages,
         pieces_jointes=msg.attachments_of(messages), service=msg.SERVICES[conversation.service],
-        auteurs=msg.authors(conversation, messages, for_staff=False), markup=Markup,
+        auteurs=msg.authors(conversation, messages, for_staff=False),
+        corps=corps_des_messages(db(), messages),
         piece_url=lambda ident: url_for(".conversation_piece", document_id=ident,
                                            conversation_id=conversation.id),
         lettre_url=lambda ident: url_for(".document", document_id=ident),

@@ -7,7 +7,6 @@ assuré that a number exists if it is not theirs.
 from __future__ import annotations
 
 import copy
-import re
 from uuid import UUID
 
 from flask import abort
@@ -16,7 +15,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 
-from app.domain import caisse_competente
+from app.domain import caisse_competente, departement_du_code_postal
 from app.engine import screens
 from app.engine.clock import clock
 from app.engine.parcours import DEMANDE, TRIAGE  # noqa: F401 - journey names, not process ids
@@ -87,7 +86,7 @@ def instance_data(instance: ProcessInstance, row: HumanTask | None = None) -> di
         task = _task(workflow, row)
         if task is not None:
             return dict(task.data)
-    if workflow.is_completed():
+    if workflow.is_completed() and workflow.data:  # pruned: only on its last task
         return dict(workflow.data)
     last = workflow.last_task
     return dict(last.data) if last is not None else {}
@@ -190,15 +189,7 @@ def masked_email(email: str) -> str:
 
 
 def departement(code_postal: str) -> str:
-    """Département of a French postcode (Corsica 20xxx → 2A/2B, overseas 97x)."""
-    code = (code_postal or "").strip()
-    if not re.fullmatch(r"\d{5}", code):
-        raise ValueError(f"code postal invalide : {code_postal!r}")
-    if code.startswith("97"):
-        return code[:3]
-    if code.startswith("20"):
-        return "2A" if int(code) < 20200 else "2B"
-    return code[:2]
+    return departement_du_code_postal(code_postal)
 
 
 def caisse_pour(code_postal: str) -> str:

@@ -8,6 +8,10 @@ pièces demandées » task with every document added for this request. The decis
 moved back by the time taken to answer, and the page says so; an accusé de réception goes to
 the messagerie (app/documents/accuses.py) and the documents sent are listed on the dossier
 page.
+
+The sending goes through the one completion door (app/web/shared/completion.py), like the
+API's: the documents sent are always those this person added for this request (an id posted
+is never taken), and the receipt is posted whichever door was used (`_ecran`).
 """
 from __future__ import annotations
 
@@ -24,10 +28,11 @@ from app.documents.formats import date_longue, echeance_fr, taille
 from app.documents.uploads import TAILLE_MAX, UploadRefuse, verifier_avis_imposition
 from app.engine import screens
 from app.engine.clock import PARIS, clock
-from app.engine.errors import Conflict
+from app.engine.errors import Conflict, DeadlinePassed, NotFound
 from app.engine.next_steps import en_cours
 from app.models import AuditLog, Document, Dossier, HumanTask
 
+from ..shared import completion
 from ..shared.fichiers import trier_fichiers
 from ..shared.security import roles
 from ..shared.services import db, services
@@ -40,6 +45,8 @@ ECRAN = screens.PIECES  # the `ecran` property of the task in the diagram
 KIND = "piece_justificative"
 ENVOYEES = "pieces_envoyees"  # audit action of « Envoyer mes documents » (the ids sent)
 MAX_DOCUMENTS = 10
+ACCUSE_ECHOUE = ("L'accusé de réception n'a pas pu être déposé dans votre messagerie : votre "
+                 "envoi est pourtant bien enregistré.")
 AIDE_PDF = ("Enregistrez ou numérisez votre document au format PDF (toutes les pages), puis "
             "déposez-le à nouveau.")
 
@@ -78,23 +85,13 @@ def refus_message(nom: str, err: UploadRefuse) -> str:
     return messages.get(err.code, f"« {nom} » : {texte}")
 
 
-def staged(row: HumanTask) -> list[Document]:
+def staged(row: HumanTask, owner_id: int | None = None) -> list[Document]:
     """Documents added for this request (since the task opened), not yet sent."""
     return list(db().scalars(select(Document).where(
-        Document.instance_id == row.instance_id, Document.owner_id == current_user.id,
+        Document.instance_id == row.instance_id,
+        Document.owner_id == (owner_id if owner_id is not None else current_user.id),
         Document.kind == KIND, Document.created_at >= row.created_at)
         .order_by(Document.id)))
-
-
-def _due_timers_first(row: HumanTask) -> bool:
-    instance = row.instance
-    if instance.next_timer_at is not None and instance.next_timer_at <= clock.now():
-        try:
-            services().runtime.fire_timers(instance.id)
-        except Conflict:
-            pass
-    db().expire_all()
-    return db().get(HumanTask, row.id).status == "open"
 
 
 @bp.route("/<int:task_id>", methods=["GET", "POST"])
@@ -121,15 +118,12 @@ def deposer(task_id: int):
             _retirer(row, action.partition(":")[2])
             return redirect(url_for(".deposer", task_id=row.id))
         elif action == "envoyer":
-            documents = staged(row)
-            if not documents:
+            if not staged(row):
                 errors["document"] = "Ajoutez au moins un document avant d'envoyer."
-            elif not _due_timers_first(row):
-                flash("Le délai de réponse est dépassé : votre caisse étudie votre demande avec "
-                      "les éléments dont elle dispose.", "error")
-                return redirect(back)
             else:
-                return _envoyer(row, dossier, documents, message, back)
+                errors = _envoyer(row, back)
+                if not isinstance(errors, dict):
+                    return errors  # sent, or closed meanwhile: back to the dossier
     data = task_data(db(), services().runtime, row)
     return render_template(
         "assure_suivi/pieces.html", row=row, dossier=dossier, errors=errors, message=message,
@@ -206,26 +200,46 @@ def _retirer(row: HumanTask, ident: str) -> None:
     flash(f"Document retiré : {target.original_name}.", "info")
 
 
-def _envoyer(row, dossier, documents, message, back):
-    data = {"documents_deposes": [{"document_id": d.id, "nom": d.original_name}
-                                  for d in documents]}
-    if message:
-        data["message_assure"] = message
-    avant = dossier.date_limite_decision
+def _envoyer(row: HumanTask, back: str):
+    """« Envoyer mes documents » through the one completion door: a redirect once sent (or
+    closed meanwhile), else the errors to show beside the file field."""
     try:
-        services().runtime.complete_task(row.id, current_user, data)
+        sent = completion.complete(row.id, current_user, formdata=request.form)
+    except DeadlinePassed:
+        flash("Le délai de réponse est dépassé : votre caisse étudie votre demande avec "
+              "les éléments dont elle dispose.", "error")
+        return redirect(back)
     except Conflict as err:
         flash(err.message, "info")
         return redirect(back)
-    db().expire_all()
-    updated = db().get(Dossier, dossier.id)
-    flash(f"Vos documents ont été transmis à votre caisse. {_delai_decision(avant, updated)}",
-          "success")
-    poster_accuse(updated, accuses.PIECES, {
-        "documents": [{"nom": d.original_name, "taille": d.size} for d in documents],
-        "message": bool(message), "etapes": _etapes(updated)},
-        ENVOYEES, {"documents": [d.id for d in documents]})
+    if not sent.done:
+        return {"document": " ".join(sent.errors.values())}
+    for message, category in sent.notes:
+        flash(message, category)
     return redirect(back)
+
+
+def _ecran(ctx: completion.Context) -> completion.Screen:
+    """The « pièces » screen, for its page and the API alike: the documents sent are those
+    this person added for this request; once sent, the receipt and what the page says."""
+    if ctx.dossier is None:
+        raise NotFound("Dossier introuvable pour cette tâche.")
+    documents = staged(ctx.row, ctx.user.id)
+    dossier_id, avant, user_id = ctx.dossier.id, ctx.dossier.date_limite_decision, ctx.user.id
+
+    def after(clean: dict) -> list[tuple[str, str]]:
+        db().expire_all()
+        updated = db().get(Dossier, dossier_id)
+        transmis = ("Vos documents ont été transmis à votre caisse. "
+                    + _delai_decision(avant, updated))
+        notes = [(transmis, "success")]
+        return notes + poster_accuse(updated, accuses.PIECES, {
+            "documents": [{"nom": d.original_name, "taille": d.size} for d in documents],
+            "message": bool(clean.get("message_assure")), "etapes": _etapes(updated)},
+            ENVOYEES, {"documents": [d.id for d in documents]}, user_id)
+
+    return completion.Screen(imposed={"documents_deposes": [
+        {"document_id": d.id, "nom": d.original_name} for d in documents]}, after=after)
 
 
 def _etapes(dossier: Dossier) -> list[dict]:
@@ -236,10 +250,10 @@ def _etapes(dossier: Dossier) -> list[dict]:
 
 
 def poster_accuse(dossier: Dossier, modele: str, data: dict, action: str,
-                  details: dict) -> None:
+                  details: dict, user_id: int) -> list[tuple[str, str]]:
     """The accusé de réception of what the assuré just sent, in its own transaction with the
     audit row of the sending (`action`). What was sent is already recorded: a failure here
-    is logged and said, never turned into an error page."""
+    is logged and said, never turned into an error page. → what the page says about it."""
     now = clock.now()
     try:
         with services().session_factory() as session, session.begin():
@@ -248,15 +262,13 @@ def poster_accuse(dossier: Dossier, modele: str, data: dict, action: str,
                 {**data, "recu_le": now.astimezone(PARIS).isoformat()},
                 today=clock.today, now=clock.now)
             session.flush()
-            session.add(AuditLog(at=now, user_id=current_user.id, action=action,
+            session.add(AuditLog(at=now, user_id=user_id, action=action,
                                  instance_id=dossier.instance_id,
                                  details={**details, "message_id": message.id}))
     except Exception:  # the sending itself is committed: only the receipt failed
         current_app.logger.exception("accusé de réception non envoyé (%s)", dossier.numero)
-        flash("L'accusé de réception n'a pas pu être déposé dans votre messagerie : votre "
-              "envoi est pourtant bien enregistré.", "warning")
-        return
-    flash("Un accusé de réception a été déposé dans votre messagerie.", "info")
+        return [(ACCUSE_ECHOUE, "warning")]
+    return [("Un accusé de réception a été déposé dans votre messagerie.", "info")]
 
 
 def documents_envoyes(dossier: Dossier) -> dict:
@@ -274,5 +286,6 @@ def documents_envoyes(dossier: Dossier) -> dict:
     return {"pieces_envoyees": [(d, envoye_le[d.id]) for d in documents]}
 
 
+completion.register_screen(completion.screen_kind(ECRAN), _ecran)
 assure_pages.TASK_PAGES[ECRAN] = "assure_pieces.deposer"
 assure_pages.DOSSIER_CONTEXT.append(documents_envoyes)

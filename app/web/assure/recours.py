@@ -38,12 +38,13 @@ from app.documents.uploads import TAILLE_MAX
 from app.domain import coordonnees_recours, echeance, moment_echeance
 from app.engine import screens
 from app.engine.clock import PARIS, clock
-from app.engine.errors import Conflict
+from app.engine.errors import Conflict, DeadlinePassed, NotFound
 from app.engine.lifecycle import statut_avant_arret
 from app.forms import parse_submission, render_form, validate
 from app.models import AuditLog, Document, Dossier, HumanTask
 from app.models.user import MEDICAL_DOCUMENT_KINDS
 
+from ..shared import completion
 from ..shared.fichiers import trier_fichiers
 from ..shared.security import roles
 from ..shared.services import db, services
@@ -51,7 +52,7 @@ from ..shared.tasks import task_data
 from . import pages as assure_pages
 from .blueprint import recours_bp as bp
 from .outils import ecran_kind
-from .pieces import _due_timers_first, dossier_of, my_task, poster_accuse
+from .pieces import dossier_of, my_task, poster_accuse
 
 ECRAN = screens.CONTESTATION  # the `ecran` property of the task in the diagram
 CONTESTABLES = ("refus", "rejet_implicite")
@@ -101,9 +102,12 @@ def contester(task_id: int):
             errors = {"document": f"Choisissez un fichier {FORMATS} à joindre."}
         envoyer = action != JOINDRE and not action.startswith(RETIRER)
         if envoyer:
-            clean, invalid = validate(schema, values, clock.today())
+            _clean, invalid = validate(schema, values, clock.today())
             if not (errors or invalid):
-                return _envoyer(row, dossier, clean)
+                sent = _envoyer(row, dossier)
+                if not isinstance(sent, dict):
+                    return sent
+                invalid = sent
             errors = {**invalid, **errors}
     form = render_form(schema, values, errors, action_url=url_for(".contester", task_id=row.id),
                        submit_label="Envoyer ma contestation", csrf_token=generate_csrf())
@@ -116,31 +120,49 @@ def contester(task_id: int):
         back=url_for("assure.dossier", numero=dossier.numero)), (422 if errors else 200)
 
 
-def _envoyer(row: HumanTask, dossier: Dossier, clean: dict):
-    if not _due_timers_first(row):
+def _envoyer(row: HumanTask, dossier: Dossier):
+    """« Envoyer ma contestation » through the one completion door (as the API): a redirect
+    once sent (or impossible), else the form's errors."""
+    try:
+        sent = completion.complete(row.id, current_user, formdata=request.form)
+    except DeadlinePassed:
         flash("Le délai pour contester cette décision a expiré : votre contestation "
               "n'a pas pu être enregistrée.", "error")
         return redirect(url_for(".contestation", numero=dossier.numero))
-    contestee = dossier.statut
-    documents = pieces_jointes(row)
-    data = {**clean, "documents_contestation": [{"document_id": d.id, "nom": d.original_name}
-                                                for d in documents]}
-    try:
-        services().runtime.complete_task(row.id, current_user, data)
     except Conflict as err:
         flash(err.message, "info")
         return redirect(url_for(".contestation", numero=dossier.numero))
-    if clean.get("nature_contestation") == "medicale" and documents:
-        _classer_medical(documents)
-    _accuser(dossier, contestee, clean, documents)
+    if not sent.done:
+        return sent.errors
+    for message, category in sent.notes:
+        flash(message, category)
     return redirect(url_for("assure.dossier", numero=dossier.numero))
 
 
+def _ecran(ctx: completion.Context) -> completion.Screen:
+    """The contest screen, for its page and the API alike: the documents joined are those
+    this person added to this contestation (sent with the claim); once sent, those of a
+    medical one fall under the secret médical, and the receipt is posted."""
+    if ctx.dossier is None:
+        raise NotFound("Dossier introuvable pour cette tâche.")
+    documents = pieces_jointes(ctx.row, ctx.user.id)
+    dossier_id, contestee, user_id = ctx.dossier.id, ctx.dossier.statut, ctx.user.id
+
+    def after(clean: dict) -> list[tuple[str, str]]:
+        if clean.get("nature_contestation") == "medicale" and documents:
+            _classer_medical(documents)
+        return _accuser(dossier_id, contestee, clean, documents, user_id)
+
+    return completion.Screen(extras=lambda clean: {"documents_contestation": [
+        {"document_id": d.id, "nom": d.original_name} for d in documents]}, after=after)
+
+
 # ----- documents attached to the contestation -------------------------------------------
-def pieces_jointes(row: HumanTask) -> list[Document]:
+def pieces_jointes(row: HumanTask, owner_id: int | None = None) -> list[Document]:
     """Documents joined to this contestation (since its task opened), not yet sent."""
     return list(db().scalars(select(Document).where(
-        Document.instance_id == row.instance_id, Document.owner_id == current_user.id,
+        Document.instance_id == row.instance_id,
+        Document.owner_id == (owner_id if owner_id is not None else current_user.id),
         Document.kind == KIND, Document.created_at >= row.created_at).order_by(Document.id)))
 
 
@@ -235,27 +257,30 @@ def contestation(numero: str):
                            back=url_for("assure.dossier", numero=dossier.numero))
 
 
-def _accuser(dossier: Dossier, contestee: str, clean: dict, documents: list[Document]) -> None:
-    """After « Envoyer ma contestation »: say where the claim went, and post its receipt."""
+def _accuser(dossier_id: int, contestee: str, clean: dict, documents: list[Document],
+             user_id: int) -> list[tuple[str, str]]:
+    """After « Envoyer ma contestation »: post its receipt; → what the page says (where the
+    claim went, the receipt)."""
     db().expire_all()
-    updated = db().get(Dossier, dossier.id)
+    updated = db().get(Dossier, dossier_id)
     claim = reclamation(updated) if updated.statut == "recours" else None
     if claim is not None:
-        flash(f"Votre réclamation a été transmise à la {claim['libelle']}, qui doit se "
-              f"prononcer au plus tard le {date_longue(claim['limite'])}. Vous recevrez sa "
-              "décision dans votre messagerie.", "success")
+        said = (f"Votre réclamation a été transmise à la {claim['libelle']}, qui doit se "
+                f"prononcer au plus tard le {date_longue(claim['limite'])}. Vous recevrez sa "
+                "décision dans votre messagerie.")
     else:
-        flash("Votre contestation a été enregistrée. La réponse de la commission vous est "
-              "envoyée dans votre messagerie.", "success")
+        said = ("Votre contestation a été enregistrée. La réponse de la commission vous est "
+                "envoyée dans votre messagerie.")
     data = {"nature": clean.get("nature_contestation"),
             "motifs": clean.get("motifs_contestation"), "decision": contestee,
             "documents": [{"nom": d.original_name, "taille": d.size} for d in documents]}
     if claim is not None:
         data.update(commission=claim["commission"],
                     date_limite_commission=claim["limite"].isoformat())
-    poster_accuse(updated, accuses.CONTESTATION, data, ENVOYEE,
-                  {"commission": claim["commission"] if claim else None,
-                   "documents": [d.id for d in documents]})
+    return [(said, "success")] + poster_accuse(
+        updated, accuses.CONTESTATION, data, ENVOYEE,
+        {"commission": claim["commission"] if claim else None,
+         "documents": [d.id for d in documents]}, user_id)
 
 
 def reclamation(dossier: Dossier) -> dict | None:
@@ -320,6 +345,7 @@ def dossier_actions(dossier: Dossier) -> list[tuple[str, str]]:
     return []
 
 
+completion.register_screen(completion.screen_kind(ECRAN), _ecran)
 assure_pages.TASK_PAGES[ECRAN] = "assure_recours.contester"
 assure_pages.DOSSIER_ACTIONS.append(dossier_actions)
 assure_pages.DOSSIER_CONTEXT.append(suivi_recours)

@@ -18,12 +18,13 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from app.engine.clock import clock
-from app.engine.errors import Conflict, FormInvalid
-from app.forms import parse_submission, read_submission, render_form, validate
+from app.engine.errors import Conflict
+from app.forms import parse_submission, render_form, validate
 from app.forms.dates import display_date
+from app.forms.parse import apply_action, submitted_action
 from app.models import AuditLog, Dossier, HumanTask, Message, ProcessInstance, User
 
-from ..shared import telechargement
+from ..shared import completion, telechargement
 from ..shared.inbox import visible_tasks
 from ..shared.params import parse_id
 from ..shared.security import roles
@@ -168,23 +169,21 @@ def tache(task_id: int):
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
-        values, clean, errors = read_submission(schema, request.form, clock.today(),
-                                                previous=values)
-        if clean is not None:
-            try:
-                services().runtime.complete_task(
-                    row.id, current_user, clean,
-                    expected_lock_version=parse_id(request.args.get("version")))
-            except FormInvalid as err:
-                errors = err.errors
+        action = submitted_action(request.form)
+        if action:  # « Ajouter » / « Retirer » a row: the page only, nothing completed
+            values = apply_action(schema, parse_submission(schema, request.form,
+                                                           previous=values), action)
+        else:
+            try:  # the one completion door of pages and API (app/web/shared/completion.py)
+                sent = completion.complete(row.id, current_user, formdata=request.form,
+                                           version=parse_id(request.args.get("version")))
             except Conflict as err:
                 flash(err.message, "info")
                 return redirect(back)
-            else:
+            if sent.done:
                 flash(f"« {row.title} » : c'est enregistré.", "success")
                 return redirect(back)
-        if errors:
-            status = 422
+            values, errors, status = sent.values, sent.errors, 422
     form = render_form(schema, values, errors, submit_label="Envoyer", csrf_token=generate_csrf(),
                        action_url=url_for(".tache", task_id=row.id,
                                           version=row.instance.lock_version))
@@ -204,7 +203,9 @@ def _task_schema(row: HumanTask) -> dict:
 @roles("assure")
 def document(document_id: int):
     doc = my_document(document_id)
-    data = services().store.read(doc.stored_name, doc.sha256)
+    from app.documents.outbox import contenu_document  # a letter's PDF is made on first read
+
+    data = contenu_document(services().session_factory, services().store, doc)
     return telechargement.document(data, doc.content_type, doc.original_name)
 
 

@@ -1,9 +1,10 @@
 """« Changer mon mot de passe », for every role: the current password, then the new one
 twice. A change closes every other session of the account (a stolen cookie stops working)
-and gives this browser a fresh one."""
+and gives this browser a fresh one. Wrong current passwords are limited like failed logins
+(throttle.py): past the limit, a 429 saying in French when to retry."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -14,6 +15,7 @@ from ..shared.security import any_user
 from ..shared.services import services
 from .blueprint import bp
 from .sessions import open_session, revoke_all
+from .throttle import WRONG_CURRENT, throttled_password_change
 
 MIN_LENGTH = 12  # ANSSI: at least 12 characters for a password guarding personal data
 
@@ -35,10 +37,12 @@ def errors_for(form, password_hash: str) -> dict[str, str]:
 
 @bp.route("/mon-compte/mot-de-passe", methods=["GET", "POST"])
 @any_user
+@throttled_password_change
 def mot_de_passe():
     errors: dict[str, str] = {}
     if request.method == "POST":
         errors = errors_for(request.form, current_user.password_hash)
+        setattr(g, WRONG_CURRENT, "actuel" in errors)  # counted by the throttle
         if not errors:
             with services().session_factory() as write, write.begin():
                 user = write.get(User, current_user.id)

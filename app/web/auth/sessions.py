@@ -15,7 +15,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, session
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.engine.clock import clock
@@ -66,9 +66,11 @@ def current_user_from_session(user_id: str) -> User | None:
 
 
 def open_session(write: Session, user_id: int) -> None:
-    """A new row for this browser (the previous one, if any, is revoked)."""
+    """A new row for this browser (the previous one, if any, is revoked); the rows no
+    longer good for anyone are purged on the way (a login is rare enough to pay for it)."""
     now = session_now()
     _revoke_browser(write, now)
+    purge_dead(write, now, current_app.config)
     token = secrets.token_urlsafe(32)
     write.add(SessionUtilisateur(token_hash=_hash(token), user_id=user_id, created_at=now,
                                  last_seen_at=now))
@@ -99,3 +101,14 @@ def _revoke_browser(write: Session, now: datetime) -> None:
                       .where(SessionUtilisateur.token_hash == _hash(token),
                              SessionUtilisateur.revoked_at.is_(None))
                       .values(revoked_at=now))
+
+
+def purge_dead(write: Session, now: datetime, config) -> int:
+    """Delete the rows that can never open a session again: idle too long, past the absolute
+    lifetime (the rule of `still_valid`), or revoked longer ago than the idle lifetime (the
+    recent logouts stay readable a while). Returns how many."""
+    idle = now - timedelta(minutes=config["SESSION_IDLE_MINUTES"])
+    result = write.execute(delete(SessionUtilisateur).where(or_(
+        SessionUtilisateur.revoked_at < idle, SessionUtilisateur.last_seen_at < idle,
+        SessionUtilisateur.created_at < now - timedelta(hours=config["SESSION_MAX_HOURS"]))))
+    return result.rowcount

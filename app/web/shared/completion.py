@@ -11,12 +11,18 @@ Both doors go through `complete()`, in this order:
    only the clean data is stored;
 4. the business checks of the task's screen (a back-office panel: dates of a convocation, of
    an exam, a date of effect, a verification without career data…) and the data the screen
-   adds on submission (`extras`, e.g. the computed conditions of the verification);
-5. `Runtime.complete_task` (one transaction; it validates again and fires due timers again).
+   adds on submission (`extras`, e.g. the computed conditions of the verification). A screen
+   may also impose values before validation (`imposed`: what only the server knows, e.g. the
+   documents this person added for the request, the account's identity), whatever was sent;
+5. `Runtime.complete_task` (one transaction; the data validated above is not validated
+   again; due timers are read on the row it loads and fire only if one fell due meanwhile);
+6. what the screen records once the task is completed (`after`: an accusé de réception,
+   documents classed under the secret médical…), whichever door was used; it returns the
+   French messages the page shows (the API ignores them).
 
-The screens' checks live with their audience's package (app/web/agent/panneaux.py); that
-package registers them here (`register_checks`), so that the API, which imports no audience
-package, applies the very same checks.
+The screens' checks live with their audience's package (app/web/agent/panneaux.py,
+app/web/assure/…); each package registers them here (`register_checks`, `register_screen`),
+so that the API, which imports no audience package, applies the very same checks.
 """
 from __future__ import annotations
 
@@ -26,6 +32,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
+from app.engine import screens
 from app.engine.clock import clock
 from app.engine.deploy import load_version_sources
 from app.engine.errors import FormInvalid
@@ -37,20 +44,60 @@ from .services import db, services
 
 
 class Checks(Protocol):
-    """What a screen adds to the form's own validation (agent/panneaux.py `Panel`)."""
+    """What a screen adds to the form's own validation (agent/panneaux.py `Panel`). Optional
+    attributes: `imposed` (dict, set before validation) and `after` (clean data -> list of
+    (French message, category)), see the module's docstring."""
 
     check: Callable[[dict], dict]
     extras: Callable[[dict], dict]
 
 
-# (wants(task_spec) -> bool, build(task_spec, dossier, data, session) -> Checks)
-_SOURCES: list[tuple[Callable[[Any], Any], Callable[..., Checks]]] = []
+@dataclass
+class Context:
+    """What a screen's checks may read: the task row, who completes it, the task's spec, its
+    dossier (None for a conversation), the data the workflow holds for it, the session."""
+
+    row: HumanTask
+    user: Any
+    task_spec: Any
+    dossier: Dossier | None
+    server: dict
+    session: Any
+
+
+# build -> (wants(task_spec) -> bool, build_from_context(Context) -> Checks)
+_SOURCES: dict[Callable[..., Checks], tuple[Callable[[Any], Any],
+                                             Callable[[Context], Checks]]] = {}
+
+
+@dataclass
+class Screen:
+    """The checks of a screen that is not a back-office panel (an assuré's page): by default
+    nothing imposed, no check, no extra, nothing after."""
+
+    imposed: dict = field(default_factory=dict)
+    check: Callable[[dict], dict] = lambda clean: {}
+    extras: Callable[[dict], dict] = lambda clean: {}
+    after: Callable[[dict], list[tuple[str, str]]] | None = None
+
+
+def screen_kind(kind: str) -> Callable[[Any], bool]:
+    """`wants` of the tasks whose diagram shows them on this kind of page (`ecran`)."""
+    def wants(task_spec) -> bool:
+        ecran = screens.ecran_of(task_spec) if task_spec is not None else None
+        return ecran is not None and ecran.ecran == kind
+    return wants
+
+
+def register_screen(wants: Callable[[Any], Any], build: Callable[[Context], Checks]) -> None:
+    """An audience package declares the checks of its screens (once, at import)."""
+    _SOURCES.setdefault(build, (wants, build))
 
 
 def register_checks(wants: Callable[[Any], Any], build: Callable[..., Checks]) -> None:
-    """An audience package declares the checks of its screens (once, at import)."""
-    if all(existing is not build for _w, existing in _SOURCES):
-        _SOURCES.append((wants, build))
+    """The same, for a builder taking (task_spec, dossier, data, session)."""
+    _SOURCES.setdefault(build, (wants, lambda c: build(c.task_spec, c.dossier, c.server,
+                                                         c.session)))
 
 
 @dataclass
@@ -60,6 +107,7 @@ class Submission:
 
     values: dict = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # the screen's `after`
 
     @property
     def done(self) -> bool:
@@ -91,7 +139,7 @@ def complete(task_row_id: int, user, *, formdata=None, data: Any = None,
     task_spec, server = task_spec_of(session, row), {}
     if task_spec is None:  # not found by its id in the version's specs: read the workflow
         task_spec, server = shared_tasks.task_spec_and_data(session, runtime, row)
-    source = next((build for wants, build in _SOURCES if wants(task_spec)), None)
+    source = next((build for wants, build in _SOURCES.values() if wants(task_spec)), None)
     if not server and (source is not None or (schema is not None and has_readonly(schema))):
         task_spec, server = shared_tasks.task_spec_and_data(session, runtime, row)
     variable = getattr(task_spec, "variable", None)
@@ -102,18 +150,24 @@ def complete(task_row_id: int, user, *, formdata=None, data: Any = None,
     else:
         raw = parse_submission(schema, formdata, previous=known) if formdata is not None \
             else keep_readonly(schema, data if data is not None else {}, known)
-        clean, errors = validate(schema, raw, clock.today())
     checks = None
     if source is not None:
         dossier = session.scalar(select(Dossier).where(Dossier.instance_id == row.instance_id))
-        checks = source(task_spec, dossier, server, session)
+        checks = source(Context(row, user, task_spec, dossier, server, session))
+    if schema is not None:
+        imposed = getattr(checks, "imposed", None)
+        if imposed and isinstance(raw, dict):
+            raw = {**raw, **imposed}
+        clean, errors = validate(schema, raw, clock.today())
     if not errors and checks is not None:
         errors = checks.check(clean)
     if errors:
         return Submission(raw if isinstance(raw, dict) else {}, errors)
     extras = checks.extras(clean) if checks is not None else {}
     try:
-        runtime.complete_task(row.id, user, {**clean, **extras}, version)
+        runtime.complete_task(row.id, user, {**clean, **extras}, version,
+                              validated=schema is not None)
     except FormInvalid as invalid:
         return Submission(raw, invalid.errors)
-    return Submission(raw, {})
+    after = getattr(checks, "after", None)
+    return Submission(raw, {}, after({**clean, **extras}) if after is not None else [])

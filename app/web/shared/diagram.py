@@ -147,6 +147,8 @@ def waiting_counts(states: list[dict]) -> Counter:
     """Heat map: how many instances stand at each element (from stored states, no engine)."""
     counts: Counter = Counter()
     for state in states:
+        if "elague" in state:  # an ended instance, stored compact: it waits nowhere
+            continue
         here = set()
         for workflow in [state, *(state.get("subprocesses") or {}).values()]:
             for task in (workflow.get("tasks") or {}).values():

@@ -1,0 +1,161 @@
+"""What one step costs the database (issue 13, point 1): statements counted, never timed.
+
+A completion through the runtime reads the task, its instance and the workflow state in one
+statement and writes each table it changes once; the state column is never read unless a
+step (or a page that shows the workflow) asks for it. Over HTTP, the page and the JSON API
+add the signed-in person's session (with the user, in one statement) and the checks of the
+task, and nothing reads the state twice.
+"""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
+
+from app.models import AuditLog, HumanTask, ProcessInstance
+
+from .conftest import login
+from .test_instruction_outils import dossier_recu, task
+from .test_runtime import open_task
+
+
+class Statements(list):
+    """The SQL statements sent while the block ran, on every engine of the process."""
+
+    checkouts = 0
+
+    def reading_state(self) -> list[str]:
+        # The state column, selected (not the UPDATE/INSERT that writes it).
+        return [s for s in self if s.startswith("SELECT") and re.search(
+            r"process_instance(_\d)?\.state AS TEXT", s)]
+
+    def shapes(self) -> list[str]:
+        """What each statement does: its verb and table(s), e.g. « human_task LEFT OUTER »."""
+        flat = [" ".join(s.split()) for s in self]
+        return [s.split(" FROM ")[1][:30] if s.startswith("SELECT") else " ".join(s.split()[:3])
+                for s in flat]
+
+    def kinds(self) -> list[str]:
+        return [" ".join(s.split()[:3]) for s in self]
+
+
+@contextmanager
+def counted():
+    seen = Statements()
+
+    def before(_conn, _cursor, statement, _params, _context, _many):
+        # The clock reads its shared offset at most twice a second (app/engine/clock.py),
+        # whatever the traffic; a new SQLite connection sets its pragmas once.
+        # SQLite's `BEGIN IMMEDIATE` is the transaction itself, as the driver's implicit BEGIN
+        # on PostgreSQL (which no listener sees): neither is counted.
+        if "app_setting" not in statement and not statement.startswith(("PRAGMA", "BEGIN")):
+            seen.append(statement.strip())
+
+    def checkout(*_args):
+        seen.checkouts += 1
+
+    event.listen(Engine, "before_cursor_execute", before)
+    event.listen(Pool, "checkout", checkout)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", before)
+        event.remove(Pool, "checkout", checkout)
+
+
+@pytest.fixture
+def petit(runtime, deployed_fixtures, users):
+    instance_id = runtime.start("petit_processus", user_id=users["agent.cramif"].id,
+                                caisse_code="CRAMIF")
+    return instance_id
+
+
+def test_a_runtime_completion_is_one_read_and_one_write_per_table(runtime, session_factory,
+                                                                   petit, users):
+    agent = users["agent.cramif"]
+    row = open_task(session_factory, petit)
+    with counted() as first:
+        runtime.complete_task(row.id, agent, {"montant": 60})  # opens « Valider le montant »
+    row = open_task(session_factory, petit)
+    with counted() as last:
+        runtime.complete_task(row.id, agent, {})  # ends the process
+    # 1. SELECT the task joined to its instance (state included) and process version; the
+    #    open rows to close are the task just read (no second SELECT, persistence.py);
+    # 2. INSERT the step's audit lines, all in one (task held on submit, task completed);
+    # 3. UPDATE the instance (state, next timer, step label; lock version checked);
+    # 4. UPDATE the task completed. A step that opens a next task adds its INSERT.
+    steps = ["human_task LEFT OUTER JOIN pro", "INSERT INTO audit_log",
+             "UPDATE process_instance SET", "UPDATE human_task SET"]
+    assert last.shapes() == steps, last
+    assert first.shapes() == [*steps, "INSERT INTO human_task"], first
+    assert len(first.reading_state()) == len(last.reading_state()) == 1
+    with session_factory() as session:
+        assert session.get(ProcessInstance, petit).status == "completed"
+        assert session.get(HumanTask, row.id).status == "completed"
+        assert [a.action for a in session.scalars(select(AuditLog).where(
+            AuditLog.instance_id == petit).order_by(AuditLog.id))] == [
+            "instance_started", "task_claimed", "task_completed", "task_claimed",
+            "task_completed"]
+
+
+def test_the_task_rows_never_bring_the_state_along(session_factory, petit):
+    with counted() as statements, session_factory() as session:
+        rows = session.scalars(select(HumanTask)).all()
+        assert rows[0].instance.status == "running"  # joined, without the state
+    assert len(statements) == 1 and not statements.reading_state()
+    with counted() as statements, session_factory() as session:
+        assert session.get(ProcessInstance, petit).state["data"] is not None
+    assert len(statements.reading_state()) == 1  # read when asked, in its own statement
+
+
+def test_a_completion_through_the_api_reads_the_state_once(client, petit, session_factory):
+    login(client, "agent.cramif")
+    row = open_task(session_factory, petit)
+    client.post(f"/api/taches/{row.id}/completer", json={"donnees": {"montant": 60}})
+    row = open_task(session_factory, petit)
+    with counted() as statements:
+        response = client.post(f"/api/taches/{row.id}/completer", json={"donnees": {}})
+    assert response.status_code == 200, response.get_json()
+    # The session with its user (1), the task with its instance, no state (1), the
+    # runtime's four (see above), the next tasks the answer lists (1): no second look for
+    # due timers, no second read of the state, one connection for the page's reads and one
+    # for the step.
+    assert len(statements.reading_state()) == 1, statements
+    assert len(statements) <= 7, statements.kinds()
+    assert statements.checkouts <= 2
+
+
+def test_a_completion_through_the_page_reads_the_state_for_the_page_and_the_step(
+        client, web, users, session_factory):
+    instance_id = dossier_recu(web, users)
+    verification = task(session_factory, instance_id, "verification_administrative")
+    login(client, "agent.cramif")
+    page = client.get(f"/agent/taches/{verification.id}").get_data(as_text=True)
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    with counted() as statements:
+        response = client.post(f"/agent/taches/{verification.id}", data={
+            "avis_conditions": "confirme", "pieces_completes": "true", "version": version})
+    assert response.status_code == 302
+    # The page shows the task's data (its panel): one read; the step: one read.
+    assert len(statements.reading_state()) == 2, statements
+    # The page's own reads (dossier, caisse data of its panel) come on top of the step's.
+    assert len(statements) <= 20, statements.kinds()
+
+
+def test_a_script_is_compiled_and_checked_once_for_all_the_runs_of_its_version(
+        runtime, session_factory, petit, users):
+    from app.engine import scripting
+
+    agent = users["agent.cramif"]
+    runtime.complete_task(open_task(session_factory, petit).id, agent, {"montant": 60})
+    compiled, checked = scripting._compile.cache_info(), scripting._check_source.cache_info()
+    again = runtime.start("petit_processus", user_id=agent.id, caisse_code="CRAMIF")
+    runtime.complete_task(open_task(session_factory, again).id, agent, {"montant": 60})
+    # The same script and gateway conditions ran again: no compilation, no new check.
+    assert scripting._compile.cache_info().misses == compiled.misses
+    assert scripting._check_source.cache_info().misses == checked.misses
+    assert scripting._check_source.cache_info().hits > checked.hits
