@@ -291,18 +291,11 @@ def _without_specs(state: str) -> int:
 
 # ----- one database ---------------------------------------------------------------------------
 def make_app(url: str, tmp: Path):
-    from werkzeug.security import generate_password_hash
 
-    from app.engine.deploy import deploy, read_folders
-    from app.seed import seed_demo_accounts
     from app.web import create_app
-    from bench.fresh import fresh_database
+    from bench.fresh import seeded_database
 
-    engine, factory = fresh_database(url)
-    with factory() as session, session.begin():
-        seed_demo_accounts(session, password_hash=generate_password_hash(
-            "demo", method="pbkdf2:sha256:1000"))
-        deploy(session, read_folders(ROOT / "processes", ROOT / "forms"))
+    engine, _factory = seeded_database(url, ROOT / "processes", ROOT / "forms")
     engine.dispose()
     return create_app({"DATABASE_URL": url, "UPLOAD_DIR": tmp / "uploads",
                        "INSTANCE_DIR": tmp, "SECRET_KEY": "bench", "TESTING": True,

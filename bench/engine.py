@@ -22,7 +22,6 @@ import json
 import multiprocessing
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from fresh import fresh_database
+from fresh import free_port, seeded_database
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -75,21 +74,10 @@ def bare_lifecycles(count: int) -> float:
 def setup_database(url: str):
     from app.db import read_session_factory
     from app.engine.clock import clock
-    from app.engine.deploy import deploy, read_folders
-    from app.seed import seed_demo_accounts
 
-    engine, factory = fresh_database(url)
+    engine, factory = seeded_database(url, FIXTURES / "processes", FIXTURES / "forms")
     clock.bind(read_session_factory(url, engine))
-    with factory() as session, session.begin():
-        seed_demo_accounts(session, password_hash=_hash())
-        deploy(session, read_folders(FIXTURES / "processes", FIXTURES / "forms"))
     return engine, factory
-
-
-def _hash() -> str:
-    from werkzeug.security import generate_password_hash
-
-    return generate_password_hash("demo", method="pbkdf2:sha256:1000")
 
 
 def service_lifecycles(factory, count: int, runtime=None) -> float:
@@ -215,7 +203,7 @@ class Gunicorn:
     """The app as `make run` serves it (gunicorn.conf.py), with one worker."""
 
     def __init__(self, url: str, tmp: Path, name: str):
-        self.port = _free_port()
+        self.port = free_port()
         env = {**os.environ, "DATABASE_URL": url, "INVALIDITE_BIND": f"127.0.0.1:{self.port}",
                "INVALIDITE_WORKERS": "1", "INVALIDITE_DEMO": "1", "INVALIDITE_TIMERS": "0",
                "INVALIDITE_INSTANCE": str(tmp / name), "UPLOAD_DIR": str(tmp / name / "up"),
@@ -242,12 +230,6 @@ class Gunicorn:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=60)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def bare_step_seconds(count: int) -> float:

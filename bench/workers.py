@@ -26,7 +26,6 @@ import json
 import multiprocessing
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+
+from fresh import free_port, seeded_database
 
 FIXTURES = ROOT / "tests/fixtures"
 PROCESS = FIXTURES / "processes/petit_processus.bpmn"
@@ -154,24 +155,9 @@ def run_clients(target, args_for, clients: int) -> tuple[float, list]:
 
 # --- the served app ---------------------------------------------------------------------------
 def setup_database(url: str) -> None:
-    from fresh import fresh_database
-    from werkzeug.security import generate_password_hash
 
-    from app.engine.deploy import deploy, read_folders
-    from app.seed import seed_demo_accounts
-
-    engine, factory = fresh_database(url)
-    with factory() as session, session.begin():
-        seed_demo_accounts(session, password_hash=generate_password_hash(
-            "demo", method="pbkdf2:sha256:1000"))
-        deploy(session, read_folders(FIXTURES / "processes", FIXTURES / "forms"))
+    engine, _factory = seeded_database(url, FIXTURES / "processes", FIXTURES / "forms")
     engine.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def serve(url: str, workers: int, tmp: Path) -> tuple[subprocess.Popen, int]:
