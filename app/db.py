@@ -19,9 +19,13 @@ def make_engine(url: str, reader: bool = False) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # LIFO: a request hands its connection back before the step (app/web/shared/completion.py)
+    # and the step takes the same one again, so one request uses one connection.
+    engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True,
+                           pool_use_lifo=True)
     _ping_only_idle(engine)
     return engine
+
 
 
 PING_AFTER_IDLE_SECONDS = 0.5
@@ -69,7 +73,11 @@ def make_session_factory(engine: Engine) -> sessionmaker:
 
 def read_session_factory(url: str, engine: Engine) -> sessionmaker:
     """Sessions for page reads and the clock (see `make_engine(reader=True)`): on SQLite they
-    never hold the write lock, so a page may read, then call the runtime, which writes."""
+    never hold the write lock, so a page may read, then call the runtime, which writes.
+
+    On PostgreSQL they read in autocommit: under READ COMMITTED each statement sees its own
+    snapshot anyway, so an explicit transaction only added a BEGIN and a ROLLBACK round trip
+    to every request. Pages write through `session_factory` (one transaction each)."""
     if url.startswith("sqlite"):
         return make_session_factory(make_engine(url, reader=True))
-    return make_session_factory(engine)
+    return make_session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))

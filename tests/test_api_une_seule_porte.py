@@ -165,6 +165,30 @@ def test_the_agent_s_verification_through_the_api_gets_the_page_s_extras(client,
     assert [t.element_id for t in open_tasks(session_factory, iid)] == ["convoquer_assure"]
 
 
+def test_a_failure_of_the_door_s_own_checks_is_no_incident_of_the_dossier(
+        client, web, users, session_factory, monkeypatch):
+    """The door's checks run inside the step (one read of the task): a bug in them is the
+    request's error, rolled back; the dossier is not blocked by an incident, since its
+    engine never ran."""
+    from app.web.shared import completion
+
+    iid = dossier_recu(web, users)
+    row = task(session_factory, iid, "verification_administrative")
+    login(client, "agent.cramif")
+
+    def broken(*_args):
+        raise RuntimeError("contrôle cassé")
+
+    monkeypatch.setattr(completion, "validate", broken)
+    with pytest.raises(RuntimeError, match="contrôle cassé"):  # TESTING: errors propagate
+        client.post(f"/api/taches/{row.id}/completer", json={"donnees": {
+            "avis_conditions": "confirme", "pieces_completes": True}})
+    with session_factory() as session:
+        assert session.scalars(select(Incident)).all() == []
+    assert [t.element_id for t in open_tasks(session_factory, iid)] == [
+        "verification_administrative"]
+
+
 def test_keys_the_form_does_not_have_never_reach_the_dossier_through_the_api(
         client, web, users, session_factory):
     iid = dossier_recu(web, users)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import multiprocessing
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.engine import Engine
 
 from app.engine.clock import clock
 from app.engine.timers import fire_due_timers
@@ -54,6 +55,31 @@ def test_le_rejet_implicite_tombe_a_la_date_limite_et_une_seule_fois(rt, session
     advance_clock(days=1)
     fire_due_timers(rt)
     assert letter_count(session_factory, iid, REJET) == 1
+
+
+def test_un_lot_de_rejets_implicites_lit_ses_dossiers_en_une_requete(rt, session_factory,
+                                                                     users):
+    """The hooks of a batch (the dossier's status, the notification letter) find their
+    dossiers read once for the whole batch, not twice per instance."""
+    ids = [dossier_recu(rt, users) for _ in range(3)]
+    for iid in ids:
+        verifier(rt, session_factory, iid, users["agent.cramif"])
+    move_clock_to(max(deadline_moment(session_factory, iid) for iid in ids))
+    dossier_reads = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if statement.lstrip().startswith("SELECT") and "FROM dossier" in statement:
+            dossier_reads.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)  # the step's engine(s) too
+    try:
+        assert fire_due_timers(rt) == 3
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    assert len(dossier_reads) == 1, dossier_reads
+    for iid in ids:
+        assert dossier(session_factory, iid).statut == "rejet_implicite"
+        assert letter_count(session_factory, iid, REJET) == 1
 
 
 def test_une_decision_une_seconde_avant_la_date_limite_evite_le_rejet(rt, session_factory,

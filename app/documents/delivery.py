@@ -17,10 +17,11 @@ from datetime import date
 
 from markupsafe import Markup, escape
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm import Session
 
 from app.domain import caisse_competente, coordonnees_recours
 from app.models import AuditLog, Courrier, Document, Dossier, Message, User
+from app.models.dossier import dossier_de_l_instance
 
 from . import outbox
 from .rendu import Lettre
@@ -90,10 +91,9 @@ class LetterDelivery:
 
     def send(self, session: Session, instance_id: int, modele: str, data: dict,
              params: dict) -> Message:
-        # One statement: the assuré with the dossier, not the instance (the step has it).
-        dossier = session.scalar(select(Dossier).where(Dossier.instance_id == instance_id)
-                                 .options(lazyload(Dossier.instance),
-                                          joinedload(Dossier.assure)))
+        # One statement (none in a timer batch): the assuré with the dossier, not the
+        # instance (the step has it).
+        dossier = dossier_de_l_instance(session, instance_id)
         if dossier is None:
             raise ValueError(f"pas de dossier pour l'instance {instance_id}")
         build = LETTER_BUILDERS.get(modele)

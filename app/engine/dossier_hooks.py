@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select
-
 from app.models import AuditLog, Dossier
+from app.models.dossier import dossier_de_l_instance
 
 from .clock import clock
 
@@ -20,7 +19,7 @@ def numero_dossier(annee: int, instance_id: int) -> str:
 
 
 def dossier_of(session, instance_id: int) -> Dossier | None:
-    return session.scalar(select(Dossier).where(Dossier.instance_id == instance_id))
+    return dossier_de_l_instance(session, instance_id)
 
 
 def apply_dossier_effects(context) -> None:

@@ -44,3 +44,22 @@ class IncidentRaised(RuntimeServiceError):
     def __init__(self, incident_id: int, message: str):
         self.incident_id = incident_id
         super().__init__(message)
+
+
+class DoorFailed(RuntimeServiceError):
+    """The completion door's own checks failed (a bug in a screen's checks): the request's
+    error, rolled back, never an incident of the dossier, whose engine did not run."""
+
+    def __init__(self, error: Exception):
+        super().__init__(str(error))
+        self.error = error
+
+
+def door_checks(prepare, *args) -> dict:
+    """`prepare(*args)`, its failures other than refusals wrapped in `DoorFailed`."""
+    try:
+        return prepare(*args)
+    except RuntimeServiceError:
+        raise  # a refusal (FormInvalid…), for the caller
+    except Exception as err:
+        raise DoorFailed(err) from err

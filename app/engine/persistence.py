@@ -34,7 +34,16 @@ def load_workflow(instance: ProcessInstance, specs, script_engine) -> BpmnWorkfl
 
 
 def save_workflow(session, instance: ProcessInstance, workflow: BpmnWorkflow, user_id,
-                  open_rows: dict | None = None) -> None:
+                  open_rows: dict | None = None, recorded: bool = False) -> None:
+    """The workflow into its instance row, its READY user tasks into `human_task` rows.
+    `recorded`: `record_state` has just run (a new instance, inserted with its state)."""
+    if not recorded:
+        record_state(instance, workflow)
+    sync_human_tasks(session, instance, workflow, user_id, instance.updated_at, open_rows)
+
+
+def record_state(instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+    """The instance row's columns that follow the workflow (state, next timer, step)."""
     now = clock.now()
     instance.state = elaguer(workflow, dump_state(workflow))  # ended: pruned (elagage.py)
     instance.updated_at = now
@@ -42,7 +51,6 @@ def save_workflow(session, instance: ProcessInstance, workflow: BpmnWorkflow, us
     instance.current_step = current_step(workflow)
     if workflow.is_completed() and instance.status == "running":
         instance.status, instance.ended_at = "completed", now
-    sync_human_tasks(session, instance, workflow, user_id, now, open_rows)
 
 
 def ready_user_tasks(workflow: BpmnWorkflow):

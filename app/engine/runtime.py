@@ -23,7 +23,15 @@ from app.models import HumanTask, Incident, ProcessInstance, ProcessVersion, Use
 
 from .clock import clock
 from .deploy import latest_version
-from .errors import Conflict, Forbidden, FormInvalid, IncidentRaised, NotFound
+from .errors import (
+    Conflict,
+    DoorFailed,
+    Forbidden,
+    FormInvalid,
+    IncidentRaised,
+    NotFound,
+    door_checks,
+)
 from .human_tasks import a_pris_la_decision
 from .incidents import INCIDENT_TEXT, CreationFailed
 from .lifecycle import hold_on_submit, mark_dossier_stopped
@@ -55,21 +63,24 @@ class Runtime(StepRunner):
     def start(self, process_key: str, *, user_id: int | None, owner_id: int | None = None,
               caisse_code: str | None = None, business_key: str | None = None,
               data: dict | None = None, sandbox: bool = False,
-              version_id: int | None = None, on_created=None) -> int:
+              version_id: int | None = None, on_created=None,
+              version: ProcessVersion | None = None) -> int:
         """Start an instance; `on_created(session, instance)` adds rows in the same
-        transaction (e.g. the dossier of a request)."""
+        transaction (e.g. the dossier of a request). `version`: the version row, when the
+        caller has read it (a deployed version never changes: not read again)."""
         def create(session) -> tuple[ProcessInstance, BpmnWorkflow, object]:
             # Nothing is written here: the row is inserted by `register`, once the first
             # engine steps have run (no lock held while scripts run).
-            version = self._version(session, process_key, version_id)
-            spec, subprocess_specs, _forms = self._specs(session, version)
+            version_row = session.merge(version, load=False) if version is not None \
+                else self._version(session, process_key, version_id)
+            spec, subprocess_specs, _forms = self._specs(session, version_row)
             workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
             workflow.ready_at_load = frozenset()  # no human_task row yet (persistence.py)
             for task in workflow.get_tasks(state=TaskState.READY):
                 task.data.update(data or {})
             now = clock.now()
             instance = ProcessInstance(
-                process_version_id=version.id, process_key=process_key, status="running",
+                process_version_id=version_row.id, process_key=process_key, status="running",
                 business_key=business_key, sandbox=sandbox, state=dump_state(workflow),
                 started_by_id=user_id, owner_id=owner_id or user_id, caisse_code=caisse_code,
                 created_at=now, updated_at=now)
@@ -77,10 +88,11 @@ class Runtime(StepRunner):
             def register(session, instance):
                 session.add(instance)
                 session.flush()
-                if on_created is not None:
-                    on_created(session, instance)
                 self._audit(session, "instance_started", instance.id, user_id,
-                            details={"process": process_key, "version": version.version})
+                            details={"process": process_key,
+                                     "version": version_row.version})
+                if on_created is not None:  # its audit lines after « instance_started »
+                    on_created(session, instance)
             return instance, workflow, register
 
         try:
@@ -116,13 +128,13 @@ class Runtime(StepRunner):
     # ----- human tasks --------------------------------------------------------------------
     def complete_task(self, task_row_id: int, user: User, data: dict,
                       expected_lock_version: int | None = None,
-                      validated: bool = False) -> int:
+                      prepare=None) -> int:
         """Complete a READY user task with form data; return the instance id. Due timers of
         the instance fire first: a deadline always wins over a late click, whatever door the
         click came through (page or API). The step reads the task, its instance and the state
-        in one statement; the timers cost nothing more when none is due. `validated`: the
-        one completion door (app/web/shared/completion.py) has just validated `data` against
-        the same schema — not validated twice."""
+        in one statement. `prepare(session, row, task)`: the completion door's checks
+        (app/web/shared/completion.py) inside the step, returning the data to store or
+        raising FormInvalid (nothing written); without it, `data` is validated here."""
         rows: list[HumanTask] = []  # the row `locate` read, for `act`
 
         def locate(session, check_timers: bool = True) -> ProcessInstance:
@@ -132,7 +144,7 @@ class Runtime(StepRunner):
                 raise TimersDue("timers")  # fired outside this step, then the step again
             schema = self.form_schema(session, row.instance.process_version,
                                       row.form) if row.form else None
-            if schema is not None and self.form_validator is not None and not validated:
+            if schema is not None and self.form_validator is not None and prepare is None:
                 errors = self.form_validator(schema, data, clock.today())
                 if errors:
                     raise FormInvalid(errors)
@@ -149,8 +161,10 @@ class Runtime(StepRunner):
             task = workflow.get_task_from_id(UUID(current.spiff_task_id))
             if task is None or task.state != TaskState.READY:
                 raise Conflict("Cette tâche n'est plus disponible.")
+            stored = data if prepare is None else door_checks(prepare, session, current, task)
+            pending["data"] = stored  # what an incident's retry replays
             hold_on_submit(self, session, current, user)
-            store_form_data(task, data)
+            store_form_data(task, stored)
             task.run()
             self._audit(session, "task_completed", instance.id, user.id, task.task_spec.bpmn_id,
                         {"title": current.title})
@@ -158,22 +172,14 @@ class Runtime(StepRunner):
         pending = {"type": "complete", "task_row_id": task_row_id, "user_id": user.id,
                    "data": data}
         try:
-            return self._step(locate, user.id, pending, act)
-        except TimersDue:
-            self._fire_due_timers(task_row_id)
-        return self._step(lambda session: locate(session, check_timers=False), user.id,
-                          pending, act)
-
-    def ready_to_complete(self, session, task_row_id: int, user: User) -> HumanTask:
-        """Due timers first, then the task row if `user` may complete it: the one completion
-        path of pages and API (app/web/shared/completion.py) checks after this. Reading the
-        row is the check: timers are fired (in their own step) only when one is due."""
-        row = self._task_row(session, task_row_id, user)
-        if not timer_due(row.instance):
-            return row
-        self._fire_due_timers(task_row_id)
-        session.expire_all()  # the timers moved the instance on, in another session
-        return self._task_row(session, task_row_id, user)
+            try:
+                return self._step(locate, user.id, pending, act)
+            except TimersDue:
+                self._fire_due_timers(task_row_id)
+            return self._step(lambda session: locate(session, check_timers=False), user.id,
+                              pending, act)
+        except DoorFailed as failed:
+            raise failed.error from failed.error.__cause__
 
     def _task_row(self, session, task_row_id: int, user: User,
                   ignore_claim: bool = False, with_state: bool = False) -> HumanTask:

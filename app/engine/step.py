@@ -32,7 +32,7 @@ from . import effects as fx
 from .clock import clock
 from .errors import Conflict, DeadlinePassed, IncidentRaised, NotFound, RuntimeServiceError
 from .incidents import INCIDENT_TEXT, CreationFailed, as_exception, incident_message
-from .persistence import load_workflow, save_workflow
+from .persistence import load_workflow, record_state, save_workflow
 from .sandbox import version_sources
 from .specs import SpecCache
 from .transaction import Transaction
@@ -100,12 +100,14 @@ class StepRunner:
                 located.append((instance.id, register is not None))
                 act(session, instance, workflow)
                 workflow.do_engine_steps(will_complete_task=_EngineGuard())
-                if register is not None:  # a new instance: inserted now, after its scripts
+                if register is not None:  # a new instance: inserted now, after its scripts,
+                    record_state(instance, workflow)  # with its state (no INSERT + UPDATE)
                     register(session, instance)
                     located[0] = (instance.id, True)
                 if resume_incident:
                     self._resolve(session, instance, resume_incident, retried_by)
-                save_workflow(session, instance, workflow, user_id)
+                save_workflow(session, instance, workflow, user_id,
+                              recorded=register is not None)
                 _write_audit(session)  # hooks' own audit lines are added one by one
                 session.flush()  # hooks query rows added in this step (e.g. a new dossier)
                 context = StepContext(session, instance, workflow, list(collected), user_id)
@@ -208,6 +210,11 @@ class StepRunner:
             Incident.instance_id == instance_id, Incident.element_id == element,
             Incident.resolved_at.is_(None)).order_by(Incident.id).limit(1)).first()
 
+    def audit(self, session, action, instance_id=None, user_id=None, details=None) -> None:
+        """An audit line in the caller's transaction; inside a step (`on_created`, hooks),
+        written with the step's own lines, in its one INSERT."""
+        self._audit(session, action, instance_id, user_id, "", details)
+
     def _audit(self, session, action, instance_id=None, user_id=None, element_id="",
                details=None) -> None:
         row = {"at": clock.now(), "user_id": user_id, "action": action,
@@ -226,8 +233,9 @@ AUDIT_BATCH = "audit_lines_of_the_step"
 def _write_audit(session) -> None:
     """The audit lines of the step, in one INSERT (no id read back: nobody needs them)."""
     rows = session.info.pop(AUDIT_BATCH, None)
-    if rows:  # Core, not the ORM's bulk path: a plain executemany of one statement
-        session.execute(AuditLog.__table__.insert(), rows)
+    if rows:  # one multi-row VALUES statement: one round trip (psycopg's executemany
+        # opens a pipeline for it, dearer than the statement itself)
+        session.execute(AuditLog.__table__.insert().values(rows))
 
 
 # A step that keeps completing automatic tasks (a call activity calling its own process,

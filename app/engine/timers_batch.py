@@ -24,6 +24,7 @@ from sqlalchemy import and_, false, literal_column, select
 from sqlalchemy.orm import lazyload, undefer
 
 from app.models import HumanTask, ProcessInstance
+from app.models.dossier import lire_dossiers_du_lot, oublier_dossiers_du_lot
 
 from . import effects as fx
 from .clock import clock
@@ -73,10 +74,15 @@ def open_rows_of(session, instance_ids: list[int]) -> dict[int, dict]:
 
 def fire_in_batch(runtime, session, instances: list[ProcessInstance]) -> None:
     """Step every instance of the batch in `session` (nothing flushed in between)."""
-    open_rows = open_rows_of(session, [i.id for i in instances])
-    with session.no_autoflush:
-        for instance in instances:
-            fire_instance(runtime, session, instance, open_rows[instance.id])
+    ids = [i.id for i in instances]
+    open_rows = open_rows_of(session, ids)
+    lire_dossiers_du_lot(session, ids)  # for the hooks (dossier, letters): one query
+    try:
+        with session.no_autoflush:
+            for instance in instances:
+                fire_instance(runtime, session, instance, open_rows[instance.id])
+    finally:  # a failed batch is rolled back: its objects must not serve the retries
+        oublier_dossiers_du_lot(session)
 
 
 def fire_instance(runtime, session, instance: ProcessInstance, open_rows: dict) -> list[str]:

@@ -1,8 +1,8 @@
 """The business view of a request: one row per dossier, kept in step by BPMN scripts."""
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, String, select
+from sqlalchemy.orm import Mapped, Session, joinedload, lazyload, mapped_column, relationship
 
 from .base import Base
 from .instance import ProcessInstance
@@ -49,3 +49,34 @@ class Dossier(Base):
 
     instance: Mapped[ProcessInstance] = relationship(lazy="joined")
     assure: Mapped[User] = relationship(foreign_keys=[assure_id])
+
+
+# session.info key: the dossiers of a batch of instances fired together, read in one query
+# (app/engine/timers_batch.py), so the after-step hooks do not read them one by one.
+DOSSIERS_DU_LOT = "dossiers_du_lot"
+
+
+def dossier_de_l_instance(session: Session, instance_id: int) -> Dossier | None:
+    """The dossier of an instance, with its assuré (the step has the instance already)."""
+    lot = session.info.get(DOSSIERS_DU_LOT)
+    if lot is not None and instance_id in lot:
+        return lot[instance_id]
+    return session.scalar(_avec_assure(select(Dossier).where(Dossier.instance_id == instance_id)))
+
+
+def lire_dossiers_du_lot(session: Session, instance_ids: list[int]) -> None:
+    """Read the dossiers of `instance_ids` in one query for `dossier_de_l_instance` (an
+    instance without a dossier is remembered as such); `oublier_dossiers_du_lot` after."""
+    lot: dict[int, Dossier | None] = dict.fromkeys(instance_ids)
+    for dossier in session.scalars(_avec_assure(select(Dossier).where(
+            Dossier.instance_id.in_(instance_ids)))):
+        lot[dossier.instance_id] = dossier
+    session.info[DOSSIERS_DU_LOT] = lot
+
+
+def oublier_dossiers_du_lot(session: Session) -> None:
+    session.info.pop(DOSSIERS_DU_LOT, None)
+
+
+def _avec_assure(query):
+    return query.options(lazyload(Dossier.instance), joinedload(Dossier.assure))

@@ -6,12 +6,11 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from flask_login import current_user
 
-from app.engine.clock import clock
 from app.engine.errors import RuntimeServiceError
-from app.models import AuditLog, User
+from app.models import User
 
 from ..shared.security import roles
-from ..shared.services import db, services
+from ..shared.services import audit, db, services
 from .blueprint import bp
 from .routes import IDENTIFIANT, back_to
 
@@ -84,11 +83,8 @@ def actions_groupees():
 
 def _audit(action: str, done: list[int], refused: int, assignee: User | None) -> None:
     """One row for the bulk action itself (each task has its own row from the runtime)."""
-    session = db()
-    session.add(AuditLog(at=clock.now(), user_id=current_user.id, action="taches_groupees",
-                         details={"action": action, "taches": done, "refusees": refused,
-                                  "assignee_id": assignee.id if assignee else None}))
-    session.commit()
+    audit("taches_groupees", {"action": action, "taches": done, "refusees": refused,
+                              "assignee_id": assignee.id if assignee else None})
 
 
 def _report(action: str, done: list[int], refus: list[str], assignee: User | None) -> None:

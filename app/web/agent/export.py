@@ -18,10 +18,10 @@ from openpyxl.utils import get_column_letter
 
 from app.documents.formats import date_courte, dernier_jour
 from app.engine.clock import clock
-from app.models import AuditLog, HumanTask
+from app.models import HumanTask
 
 from ..shared.security import roles
-from ..shared.services import db
+from ..shared.services import audit
 from .blueprint import bp
 from .routes import VUES, criteres, dossiers_de, noms_de, taches_listees
 
@@ -100,10 +100,7 @@ def _export(format: str):
     c = criteres(current_user)
     tasks = taches_listees(current_user, c, limit=EXPORT_MAX)
     rows = _lignes(tasks)
-    session = db()
-    session.add(AuditLog(at=clock.now(), user_id=current_user.id, action="corbeille_exportee",
-                         details={"format": format, "lignes": len(rows), **c.args()}))
-    session.commit()
+    audit("corbeille_exportee", {"format": format, "lignes": len(rows), **c.args()})
     name = f"taches-{clock.today():%Y-%m-%d}.{format}"
     titre = "Toutes les tâches" if c.vue == "toutes" else VUES[c.vue]
     if format == "csv":

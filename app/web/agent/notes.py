@@ -15,7 +15,7 @@ from app.engine.clock import clock
 from app.models import AuditLog, Dossier, NoteInterne
 
 from ..shared.security import roles
-from ..shared.services import db
+from ..shared.services import db, services
 from .blueprint import bp
 from .dossiers import dossier_par_numero
 from .routes import staff_may_see
@@ -66,12 +66,12 @@ def ajouter_note(numero: str):
     now = clock.now()
     note = NoteInterne(dossier_id=dossier.id, auteur_id=current_user.id, texte=texte,
                        medicale=medicale, created_at=now)
-    session.add(note)
-    session.flush()
-    session.add(AuditLog(at=now, user_id=current_user.id, action="note_interne_ajoutee",
-                         instance_id=dossier.instance_id,
-                         details={"note_id": note.id, "medicale": medicale}))
-    session.commit()
+    with services().session_factory() as write, write.begin():  # the note and its audit row
+        write.add(note)
+        write.flush()
+        write.add(AuditLog(at=now, user_id=current_user.id, action="note_interne_ajoutee",
+                           instance_id=dossier.instance_id,
+                           details={"note_id": note.id, "medicale": medicale}))
     flash("Note médicale enregistrée (visible des seuls médecins-conseils)." if medicale
           else "Note interne enregistrée (jamais montrée à l'assuré).", "success")
     return redirect(page)

@@ -14,7 +14,6 @@ from markupsafe import Markup
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from app.engine.clock import clock
 from app.engine.errors import DeadlinePassed, NotFound
 from app.forms import render_form
 from app.models import AuditLog, Caisse, Document, Dossier, HumanTask, Message, User
@@ -23,7 +22,7 @@ from app.models.user import MEDICAL_DOCUMENT_KINDS, MEDICAL_ROLES
 from ..shared import completion, telechargement
 from ..shared import tasks as shared_tasks
 from ..shared.security import roles
-from ..shared.services import db, services
+from ..shared.services import audit, db, services
 from . import panneaux
 from .blueprint import bp
 from .dossiers import documents_du_dossier, dossier_de_tache, dossier_par_numero
@@ -127,12 +126,10 @@ def tache(task_id: int):
     if row.status != "open":
         flash("Cette tâche a déjà été traitée.", "info")
         return redirect(url_for("agent.dossier", numero=dossier.numero))
-    task_spec, data = shared_tasks.task_spec_and_data(session, services().runtime, row)
-    panel = panneaux.panel_for(task_spec, dossier, data, session)
     runtime = services().runtime
     schema = runtime.form_schema(session, row.instance.process_version, row.form) \
         if row.form else None
-    values, errors = panel.initial, {}
+    values, errors = None, {}
     if request.method == "POST" and schema is not None:
         if not claimed_or_free(row):
             abort(403)
@@ -148,6 +145,12 @@ def tache(task_id: int):
             flash(f"« {row.title} » : c'est fait pour le dossier {dossier.numero}.", "success")
             return redirect(url_for("agent.inbox"))
         values, errors = sent.values, sent.errors
+    # The page (a GET, or a refused submission shown again): the task's data and its panel;
+    # a submission that goes through never reads them (the step has its own).
+    task_spec, data = shared_tasks.task_spec_and_data(session, runtime, row)
+    panel = panneaux.panel_for(task_spec, dossier, data, session)
+    if values is None:
+        values = panel.initial
     form_html = Markup("")
     if schema is not None:
         html = str(render_form(schema, values, errors,
@@ -201,10 +204,8 @@ def document(document_id: int):
     from app.documents.outbox import contenu_document  # a letter's PDF is made on first read
 
     data = contenu_document(services().session_factory, services().store, doc)
-    session.add(AuditLog(at=clock.now(), user_id=current_user.id, action="document_consulte",
-                         instance_id=owner.instance_id, element_id="",
-                         details={"document_id": doc.id, "kind": doc.kind}))
-    session.commit()
+    audit("document_consulte", {"document_id": doc.id, "kind": doc.kind},
+          instance_id=owner.instance_id)
     return telechargement.document(data, doc.content_type, doc.original_name)
 
 

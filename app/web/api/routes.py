@@ -20,16 +20,15 @@ from sqlalchemy.exc import IntegrityError
 
 from app.domain import caisse_competente, departement_du_code_postal
 from app.engine.callgraph import calls_in
-from app.engine.clock import clock
 from app.engine.deploy import latest_version, load_version_sources
 from app.engine.errors import Forbidden, FormInvalid, NotFound, RuntimeServiceError
 from app.engine.human_tasks import role_of_task
-from app.models import AuditLog, Caisse, DeployedFile, HumanTask
+from app.models import Caisse, DeployedFile, HumanTask
 
 from ..shared import completion
 from ..shared.inbox import visible_tasks
 from ..shared.security import roles
-from ..shared.services import db, services
+from ..shared.services import db, release_reads, services
 from .blueprint import bp
 
 # Who completes tasks: the same roles as the task pages (cra, cmra: the commissions).
@@ -110,14 +109,14 @@ def start_instance(key: str):
 
     def audit(session, instance) -> None:  # in the start's own transaction
         created.append(instance)  # its n° de dossier, if the first steps give one
-        session.add(AuditLog(at=clock.now(), user_id=current_user.id,
-                             action="instance_demarree_api", instance_id=instance.id,
-                             details={"processus": key, "version": version.version,
-                                      "role": current_user.role}))
+        services().runtime.audit(session, "instance_demarree_api", instance.id,
+                                 current_user.id, {"processus": key, "version": version.version,
+                                                   "role": current_user.role})
 
+    release_reads()
     instance_id = services().runtime.start(
         key, user_id=current_user.id, owner_id=current_user.id, caisse_code=caisse,
-        version_id=version.id, on_created=audit)
+        version=version, on_created=audit)
     return jsonify({"instance": instance_id, "dossier": created[0].business_key,
                     "taches": my_open_tasks(instance_id)}), 201
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
@@ -311,7 +311,9 @@ def _depot(ctx: completion.Context) -> completion.Screen:
     ident = {k: v for k, v in identite(ctx.user).items() if v is not None}
     imposed = {"identite": ident,
                "dossier": {"numero": ctx.dossier.numero, "caisse": ctx.dossier.caisse_code}}
-    avis = _current_avis(ctx.dossier, kind, ctx.user.id)
+    # The notice this very request uploaded, if any (two clicks racing each send their own:
+    # the loser's copy is then dropped), else this person's last one.
+    avis = g.get("avis_depose") or _current_avis(ctx.dossier, kind, ctx.user.id)
     if avis is not None:
         imposed[kind] = {"document_id": avis.id, "sha256": avis.sha256,
                          "nom": avis.original_name, "pages": _pages_of(avis)}
@@ -338,7 +340,7 @@ def _avis_step(dossier: Dossier, row: HumanTask, ecran: screens.Ecran):
                 error = refus.message
             else:
                 created = _store_avis(dossier, kind, upload.filename, content, info.pages)
-                existing = created
+                existing = g.avis_depose = created
         elif existing is None:
             error = "Déposez votre dernier avis d'imposition (fichier PDF)."
         if error is None:

@@ -3,7 +3,8 @@
 Both doors go through `complete()`, in this order:
 
 1. due timers of the instance fire first, then the task must be open and the person's
-   (role, caisse, claim: `Runtime.ready_to_complete`) — a deadline wins over a late click;
+   (role, caisse, claim: `Runtime.complete_task` reading the task) — a deadline wins over a
+   late click;
 2. the submission is read: an HTML form through `parse_submission`, a JSON body as is; in
    both, a field marked `readOnly` keeps the value the server already holds (a forged
    identity, dossier number, caisse or document id is ignored, app/forms/readonly.py);
@@ -14,8 +15,12 @@ Both doors go through `complete()`, in this order:
    adds on submission (`extras`, e.g. the computed conditions of the verification). A screen
    may also impose values before validation (`imposed`: what only the server knows, e.g. the
    documents this person added for the request, the account's identity), whatever was sent;
-5. `Runtime.complete_task` (one transaction; the data validated above is not validated
-   again; due timers are read on the row it loads and fire only if one fell due meanwhile);
+5. the task completed with the clean data.
+
+Steps 1 to 5 are one `Runtime.complete_task` (one transaction): 2 to 4 run inside it
+(`prepare`), on the task row it has read and the live workflow task, so nothing is read
+twice (neither the task row nor, for a screen showing server data, the workflow); a refusal
+(FormInvalid) rolls it back with nothing written.
 6. what the screen records once the task is completed (`after`: an accusé de réception,
    documents classed under the secret médical…), whichever door was used; it returns the
    French messages the page shows (the API ignores them).
@@ -34,13 +39,11 @@ from sqlalchemy import select
 
 from app.engine import screens
 from app.engine.clock import clock
-from app.engine.deploy import load_version_sources
 from app.engine.errors import FormInvalid
 from app.forms import has_readonly, keep_readonly, parse_submission, validate
 from app.models import Dossier, HumanTask
 
-from . import tasks as shared_tasks
-from .services import db, services
+from .services import release_reads, services
 
 
 class Checks(Protocol):
@@ -114,17 +117,6 @@ class Submission:
         return not self.errors
 
 
-def task_spec_of(session, row: HumanTask):
-    """The user task's spec in the instance's own deployed version (no workflow loaded)."""
-    spec, subprocess_specs, _forms = services().runtime.specs.get(
-        row.instance.process_version, lambda vid: load_version_sources(session, vid))
-    for process in (spec, *subprocess_specs.values()):
-        found = process.task_specs.get(row.element_id)
-        if found is not None:
-            return found
-    return None
-
-
 def complete(task_row_id: int, user, *, formdata=None, data: Any = None,
              version: int | None = None) -> Submission:
     """Complete a task from an HTML form (`formdata`) or a JSON object (`data`).
@@ -132,42 +124,49 @@ def complete(task_row_id: int, user, *, formdata=None, data: Any = None,
     Raises what the runtime raises (NotFound, Forbidden, Conflict, DeadlinePassed…); the
     form's and the screen's errors come back in the Submission (the API answers them 422).
     """
-    runtime, session = services().runtime, db()
-    row = runtime.ready_to_complete(session, task_row_id, user)
-    schema = runtime.form_schema(session, row.instance.process_version, row.form) \
-        if row.form else None
-    task_spec, server = task_spec_of(session, row), {}
-    if task_spec is None:  # not found by its id in the version's specs: read the workflow
-        task_spec, server = shared_tasks.task_spec_and_data(session, runtime, row)
-    source = next((build for wants, build in _SOURCES.values() if wants(task_spec)), None)
-    if not server and (source is not None or (schema is not None and has_readonly(schema))):
-        task_spec, server = shared_tasks.task_spec_and_data(session, runtime, row)
-    variable = getattr(task_spec, "variable", None)
-    known = server.get(variable) if variable and isinstance(server.get(variable), dict) \
-        else server
-    if schema is None:
-        raw, clean, errors = {}, {}, {}  # a task without a form stores nothing it is sent
-    else:
-        raw = parse_submission(schema, formdata, previous=known) if formdata is not None \
-            else keep_readonly(schema, data if data is not None else {}, known)
-    checks = None
-    if source is not None:
-        dossier = session.scalar(select(Dossier).where(Dossier.instance_id == row.instance_id))
-        checks = source(Context(row, user, task_spec, dossier, server, session))
-    if schema is not None:
-        imposed = getattr(checks, "imposed", None)
-        if imposed and isinstance(raw, dict):
-            raw = {**raw, **imposed}
-        clean, errors = validate(schema, raw, clock.today())
-    if not errors and checks is not None:
-        errors = checks.check(clean)
-    if errors:
-        return Submission(raw if isinstance(raw, dict) else {}, errors)
-    extras = checks.extras(clean) if checks is not None else {}
+    runtime = services().runtime
+    sent = Submission()
+    then: list = []  # the screen's `after` and the data stored, once completed
+
+    def prepare(session, row: HumanTask, task) -> dict:
+        """Steps 2 to 4, inside the step: the data to store, or FormInvalid."""
+        schema = runtime.form_schema(session, row.instance.process_version, row.form) \
+            if row.form else None
+        task_spec = task.task_spec
+        source = next((build for wants, build in _SOURCES.values() if wants(task_spec)), None)
+        server = dict(task.data) if source is not None or (
+            schema is not None and has_readonly(schema)) else {}
+        variable = getattr(task_spec, "variable", None)
+        known = server.get(variable) if variable and isinstance(server.get(variable), dict) \
+            else server
+        if schema is None:
+            raw, clean, errors = {}, {}, {}  # a task without a form stores nothing it is sent
+        else:
+            raw = parse_submission(schema, formdata, previous=known) if formdata is not None \
+                else keep_readonly(schema, data if data is not None else {}, known)
+        checks = None
+        if source is not None:
+            dossier = session.scalar(select(Dossier).where(
+                Dossier.instance_id == row.instance_id))
+            checks = source(Context(row, user, task_spec, dossier, server, session))
+        if schema is not None:
+            imposed = getattr(checks, "imposed", None)
+            if imposed and isinstance(raw, dict):
+                raw = {**raw, **imposed}
+            clean, errors = validate(schema, raw, clock.today())
+        sent.values = raw if isinstance(raw, dict) else {}  # shown back if refused
+        if not errors and checks is not None:
+            errors = checks.check(clean)
+        if errors:
+            raise FormInvalid(errors)
+        stored = {**clean, **(checks.extras(clean) if checks is not None else {})}
+        then[:] = [getattr(checks, "after", None), stored]
+        return stored
+
+    release_reads()  # the step reads what it needs on its own connection
     try:
-        runtime.complete_task(row.id, user, {**clean, **extras}, version,
-                              validated=schema is not None)
+        runtime.complete_task(task_row_id, user, {}, version, prepare=prepare)
     except FormInvalid as invalid:
-        return Submission(raw, invalid.errors)
-    after = getattr(checks, "after", None)
-    return Submission(raw, {}, after({**clean, **extras}) if after is not None else [])
+        return Submission(sent.values, invalid.errors)
+    after, stored = then
+    return Submission(sent.values, {}, after(stored) if after is not None else [])

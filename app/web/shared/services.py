@@ -33,14 +33,23 @@ def db() -> Session:
     return g.db
 
 
+def release_reads() -> None:
+    """Hand the read session's connection back before a step: the step takes that same
+    connection from the (LIFO) pool, so a request holds one connection, not two at once."""
+    session = g.get("db")
+    if session is not None:
+        session.commit()  # nothing to write: ends the read (objects stay loaded)
+
+
 def close_db(_exc=None) -> None:
     session = g.pop("db", None)
     if session is not None:
         session.close()
 
 
-def audit(action: str, details: dict) -> None:
-    """An audit-log line by the signed-in user (its own transaction)."""
+def audit(action: str, details: dict, instance_id: int | None = None) -> None:
+    """An audit-log line by the signed-in user (its own transaction: the request's read
+    session never writes; on PostgreSQL it reads in autocommit, app/db.py)."""
     with services().session_factory() as session, session.begin():
         session.add(AuditLog(at=clock.now(), user_id=current_user.id, action=action,
-                             details=details))
+                             instance_id=instance_id, element_id="", details=details))
