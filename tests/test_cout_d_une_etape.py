@@ -8,6 +8,7 @@ task, and nothing reads the state twice.
 """
 from __future__ import annotations
 
+import io
 import re
 from contextlib import contextmanager
 
@@ -16,6 +17,8 @@ from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
 
+from app.engine import clock as clock_module
+from app.engine.clock import clock
 from app.models import AuditLog, HumanTask, ProcessInstance
 
 from .conftest import login
@@ -68,12 +71,17 @@ def counted():
     def checkin(*_args):
         seen.out -= 1
 
+    # The demo clock re-reads its shared offset twice a second, on a connection of its own:
+    # read it now, then not during the count (its checkouts would depend on timing).
+    clock.now()
+    reload_seconds, clock_module.RELOAD_SECONDS = clock_module.RELOAD_SECONDS, float("inf")
     event.listen(Engine, "before_cursor_execute", before)
     event.listen(Pool, "checkout", checkout)
     event.listen(Pool, "checkin", checkin)
     try:
         yield seen
     finally:
+        clock_module.RELOAD_SECONDS = reload_seconds
         event.remove(Engine, "before_cursor_execute", before)
         event.remove(Pool, "checkout", checkout)
         event.remove(Pool, "checkin", checkin)
@@ -222,3 +230,32 @@ def test_a_start_through_the_api_inserts_the_instance_once_with_its_state(
         assert [a.action for a in session.scalars(select(AuditLog).where(
             AuditLog.instance_id == instance_id).order_by(AuditLog.id))] == [
             "instance_started", "instance_demarree_api"]
+
+
+def test_a_screen_s_checks_read_on_the_step_s_connection(client, web, users, session_factory,
+                                                         monkeypatch):
+    """The assuré's « pièces » screen reads the documents staged for the request inside the
+    step, on the step's session: while the step runs, the request holds one connection."""
+    from app.engine.runtime import Runtime
+
+    from .test_instruction_espace_assure import pdf, pieces_demandees
+
+    _iid, row = pieces_demandees(web, users, session_factory)
+    login(client, "marie.durand")
+    url = f"/assure/pieces/{row.id}"
+    client.post(url, data={"action": "ajouter", "document": (io.BytesIO(pdf()), "cni.pdf")},
+                content_type="multipart/form-data")
+    step = Runtime.complete_task
+    during: list[int] = []
+
+    def watched(self, *args, **kwargs):
+        with counted() as statements:
+            try:
+                return step(self, *args, **kwargs)
+            finally:
+                during.append(statements.most_at_once)
+
+    monkeypatch.setattr(Runtime, "complete_task", watched)
+    response = client.post(url, data={"action": "envoyer"})
+    assert response.status_code in (302, 303), response.status_code
+    assert during == [1]

@@ -2,15 +2,15 @@
 of the request (one user task each), the document upload and the submission.
 
 The diagram drives the screens: which tasks are steps, their order, labels, page kind and
-buttons are `spiffworkflow:property` elements of the request's user tasks (see
-app/engine/screens.py), read from the version the dossier runs on. No BPMN element id is
-written here: a step added, removed, reordered or renamed in the studio changes the stepper
-and the récapitulatif with the diagram.
+buttons are `spiffworkflow:property` elements of the request's user tasks (screens.py), read
+from the dossier's version. No BPMN element id is written here: a step added, removed,
+reordered or renamed in the studio changes the stepper and the récapitulatif with it.
 
 The draft IS the process instance: each « Suivant » completes the step's task through the
 one completion door of pages and API (app/web/shared/completion.py; `_depot` for the tax
-notice), so the request survives a logout or a closed browser and resumes where it stopped. Submission uses the instance's lock version from the page: a double click
-or a replayed POST finds the version moved on and gets « Votre demande a déjà été envoyée ».
+notice), so the request survives a logout or a closed browser and resumes where it stopped.
+Submission uses the instance's lock version from the page: a double click or a replayed POST
+finds the version moved on and gets « Votre demande a déjà été envoyée ».
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.documents.depot import garder_document
 from app.documents.formats import nombre, taille_limite
@@ -295,25 +295,25 @@ def _recap_step(dossier: Dossier, row: HumanTask, ecran: screens.Ecran):
 
 
 # ----- the document upload (the tax notice) and « Je valide ma demande » ---------------------
-def _current_avis(dossier: Dossier, kind: str, owner_id: int | None = None) -> Document | None:
-    return db().scalar(select(Document).where(
+def _current_avis(dossier: Dossier, kind: str, owner_id=None, session=None) -> Document | None:
+    return (session or db()).scalar(select(Document).where(
         Document.instance_id == dossier.instance_id,
         Document.owner_id == (owner_id if owner_id is not None else current_user.id),
         Document.kind == kind).order_by(Document.id.desc()).limit(1))
 
 
 def _depot(ctx: completion.Context) -> completion.Screen:
-    """The tax notice step (page and API): its readOnly fields are set by the server — this
-    person's last notice for this request, the account's identity, the dossier."""
+    """The tax notice step (page and API): its readOnly fields are set by the server — the
+    notice, the account's identity, the dossier."""
     if ctx.dossier is None:
         raise NotFound("Dossier introuvable pour cette tâche.")
     kind = screens.ecran_of(ctx.task_spec).document or "document"
     ident = {k: v for k, v in identite(ctx.user).items() if v is not None}
     imposed = {"identite": ident,
                "dossier": {"numero": ctx.dossier.numero, "caisse": ctx.dossier.caisse_code}}
-    # The notice this very request uploaded, if any (two clicks racing each send their own:
-    # the loser's copy is then dropped), else this person's last one.
-    avis = g.get("avis_depose") or _current_avis(ctx.dossier, kind, ctx.user.id)
+    # The notice this request uploaded (two racing clicks send their own; the loser's copy
+    # is dropped), else this person's last one.
+    avis = g.get("avis_depose") or _current_avis(ctx.dossier, kind, ctx.user.id, ctx.session)
     if avis is not None:
         imposed[kind] = {"document_id": avis.id, "sha256": avis.sha256,
                          "nom": avis.original_name, "pages": _pages_of(avis)}
@@ -373,8 +373,7 @@ def _pages_of(document: Document) -> int:
     return verifier_avis_imposition(content, document.original_name).pages
 
 
-def _store_avis(dossier: Dossier, kind: str, filename: str, content: bytes,
-                pages: int) -> Document:
+def _store_avis(dossier: Dossier, kind: str, filename: str, content: bytes, pages: int):
     with services().session_factory() as session, session.begin():
         return garder_document(session, services().store, nom=nom_affichable(filename),
                                content=content, content_type="application/pdf", kind=kind,
@@ -392,9 +391,7 @@ def _sent_with(dossier: Dossier, kind: str, document: Document) -> bool:
 def _forget(document: Document) -> None:
     """A duplicate submission lost the race: its copy of the file is not kept."""
     with services().session_factory() as session, session.begin():
-        row = session.get(Document, document.id)
-        if row is not None:
-            session.delete(row)
+        session.execute(delete(Document).where(Document.id == document.id))
     services().store.delete(document.stored_name)
 
 

@@ -85,9 +85,10 @@ def refus_message(nom: str, err: UploadRefuse) -> str:
     return messages.get(err.code, f"« {nom} » : {texte}")
 
 
-def staged(row: HumanTask, owner_id: int | None = None) -> list[Document]:
-    """Documents added for this request (since the task opened), not yet sent."""
-    return list(db().scalars(select(Document).where(
+def staged(row: HumanTask, owner_id: int | None = None, session=None) -> list[Document]:
+    """Documents added for this request (since the task opened), not yet sent; `session`:
+    the step's, when its checks run inside it (one connection per request)."""
+    return list((session or db()).scalars(select(Document).where(
         Document.instance_id == row.instance_id,
         Document.owner_id == (owner_id if owner_id is not None else current_user.id),
         Document.kind == KIND, Document.created_at >= row.created_at)
@@ -224,7 +225,7 @@ def _ecran(ctx: completion.Context) -> completion.Screen:
     this person added for this request; once sent, the receipt and what the page says."""
     if ctx.dossier is None:
         raise NotFound("Dossier introuvable pour cette tâche.")
-    documents = staged(ctx.row, ctx.user.id)
+    documents = staged(ctx.row, ctx.user.id, ctx.session)
     dossier_id, avant, user_id = ctx.dossier.id, ctx.dossier.date_limite_decision, ctx.user.id
 
     def after(clean: dict) -> list[tuple[str, str]]:

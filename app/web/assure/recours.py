@@ -145,7 +145,7 @@ def _ecran(ctx: completion.Context) -> completion.Screen:
     medical one fall under the secret médical, and the receipt is posted."""
     if ctx.dossier is None:
         raise NotFound("Dossier introuvable pour cette tâche.")
-    documents = pieces_jointes(ctx.row, ctx.user.id)
+    documents = pieces_jointes(ctx.row, ctx.user.id, ctx.session)
     dossier_id, contestee, user_id = ctx.dossier.id, ctx.dossier.statut, ctx.user.id
 
     def after(clean: dict) -> list[tuple[str, str]]:
@@ -158,9 +158,11 @@ def _ecran(ctx: completion.Context) -> completion.Screen:
 
 
 # ----- documents attached to the contestation -------------------------------------------
-def pieces_jointes(row: HumanTask, owner_id: int | None = None) -> list[Document]:
-    """Documents joined to this contestation (since its task opened), not yet sent."""
-    return list(db().scalars(select(Document).where(
+def pieces_jointes(row: HumanTask, owner_id: int | None = None,
+                   session=None) -> list[Document]:
+    """Documents joined to this contestation (since its task opened), not yet sent;
+    `session`: the step's, when its checks run inside it (one connection per request)."""
+    return list((session or db()).scalars(select(Document).where(
         Document.instance_id == row.instance_id,
         Document.owner_id == (owner_id if owner_id is not None else current_user.id),
         Document.kind == KIND, Document.created_at >= row.created_at).order_by(Document.id)))
