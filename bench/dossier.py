@@ -102,8 +102,10 @@ class Driver:
         return response
 
     def request_step(self, numero: str, data: dict, **kwargs):
+        from tests.assure_aide import form_action  # the step form, found as the tests find it
+
         page = self.client.get(f"/assure/demande/{numero}")
-        return self.post(_form_action(page), data=data, **kwargs)
+        return self.post(form_action(page), data=data, **kwargs)
 
     def task_page(self, factory, numero: str, element: str) -> tuple[int, str]:
         task_id = open_task(factory, numero, element)
@@ -200,15 +202,6 @@ def instance_of(factory, numero: str) -> int:
 
     with factory() as session:
         return session.scalar(select(Dossier.instance_id).where(Dossier.numero == numero))
-
-
-def _form_action(response) -> str:
-    body = response.get_data(as_text=True)
-    for action in re.findall(r'<form method="post" action="([^"]+)"', body):
-        action = html.unescape(action)
-        if "tache=" in action or "version=" in action:
-            return action
-    raise AssertionError("aucun formulaire d'étape dans la page")
 
 
 def _text(response) -> str:
