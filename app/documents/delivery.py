@@ -20,8 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain import caisse_competente, coordonnees_recours
-from app.models import AuditLog, Courrier, Document, Dossier, Message, User
+from app.models import Courrier, Document, Dossier, Message, User
 from app.models.dossier import dossier_de_l_instance
+from app.models.records import journaliser
 
 from . import outbox
 from .rendu import Lettre
@@ -121,8 +122,8 @@ class LetterDelivery:
         return message
 
     def _audit(self, session, instance_id, action, modele) -> None:
-        session.add(AuditLog(at=self.now(), action=action, instance_id=instance_id,
-                             element_id="", details={"modele": modele}))
+        journaliser(session, action, at=self.now(), instance_id=instance_id,
+                    details={"modele": modele})
 
 
 def post_notice(session: Session, dossier: Dossier, objet: str, texte: str,
@@ -133,8 +134,8 @@ def post_notice(session: Session, dossier: Dossier, objet: str, texte: str,
                       objet=objet[:255], corps_html=f"<p>{escape(texte)}</p>",
                       created_at=now)
     session.add(message)
-    session.add(AuditLog(at=now, action="message_envoye", instance_id=dossier.instance_id,
-                         element_id="", details={"objet": objet[:255]}))
+    journaliser(session, "message_envoye", at=now, instance_id=dossier.instance_id,
+                details={"objet": objet[:255]})
     return message
 
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from app.models import AuditLog, Dossier
+from app.models import Dossier
 from app.models.dossier import dossier_de_l_instance
+from app.models.records import journaliser
 
 from .clock import clock
 
@@ -32,9 +33,9 @@ def apply_dossier_effects(context) -> None:
         return
     for fields in updates:
         _apply(dossier, fields)
-        context.session.add(AuditLog(at=clock.now(), user_id=context.user_id,
-                                     action="dossier_mis_a_jour", instance_id=dossier.instance_id,
-                                     details={k: str(v) for k, v in fields.items()}))
+        journaliser(context.session, "dossier_mis_a_jour", at=clock.now(),
+                    user_id=context.user_id, instance_id=dossier.instance_id,
+                    details={k: str(v) for k, v in fields.items()})
     dossier.updated_at = clock.now()
 
 

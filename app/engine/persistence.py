@@ -8,8 +8,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.models import HumanTask, ProcessInstance
 
@@ -44,13 +46,46 @@ def save_workflow(session, instance: ProcessInstance, workflow: BpmnWorkflow, us
 
 def record_state(instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
     """The instance row's columns that follow the workflow (state, next timer, step)."""
+    for name, value in state_columns(instance, workflow).items():
+        setattr(instance, name, value)
+
+
+def state_columns(instance: ProcessInstance, workflow: BpmnWorkflow) -> dict:
+    """Those columns' new values, every one always named (a batch writes them in one
+    statement: same keys for every row)."""
     now = clock.now()
-    instance.state = elaguer(workflow, dump_state(workflow))  # ended: pruned (elagage.py)
-    instance.updated_at = now
-    instance.next_timer_at = next_timer_at(workflow)
-    instance.current_step = current_step(workflow)
-    if workflow.is_completed() and instance.status == "running":
-        instance.status, instance.ended_at = "completed", now
+    ended = workflow.is_completed() and instance.status == "running"
+    return {"state": elaguer(workflow, dump_state(workflow)),  # ended: pruned (elagage.py)
+            "updated_at": now, "next_timer_at": next_timer_at(workflow),
+            "current_step": current_step(workflow),
+            "status": "completed" if ended else instance.status,
+            "ended_at": now if ended else instance.ended_at}
+
+
+def record_state_unflushed(instance: ProcessInstance, workflow: BpmnWorkflow) -> dict:
+    """`record_state` for a batch: the session's copy gets the new values without being
+    dirtied (the ORM would write one UPDATE per row: its version check forbids batching);
+    → the row for `write_states`."""
+    values = state_columns(instance, workflow)
+    row = {"b_id": instance.id, "b_version": instance.lock_version, **values}
+    values["lock_version"] = instance.lock_version + 1
+    for name, value in values.items():
+        set_committed_value(instance, name, value)
+    return row
+
+
+def write_states(session, rows: list[dict]) -> None:
+    """The batch's instance rows in ONE executemany UPDATE (a pipeline on psycopg), with the
+    optimistic check by hand: every row must still hold the version that was read."""
+    if not rows:
+        return
+    table = ProcessInstance.__table__
+    written = session.execute(
+        update(table).where(table.c.id == bindparam("b_id"),
+                            table.c.lock_version == bindparam("b_version"))
+        .values(lock_version=table.c.lock_version + 1), rows).rowcount
+    if written != len(rows):
+        raise StaleDataError(f"{len(rows) - written} instance(s) du lot modifiée(s) ailleurs")
 
 
 def ready_user_tasks(workflow: BpmnWorkflow):

@@ -26,7 +26,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.models import AuditLog, HumanTask, Incident, ProcessInstance, ProcessVersion
+from app.models import HumanTask, Incident, ProcessInstance, ProcessVersion
+from app.models.records import PENDING_AUDIT, ecrire_journal, journaliser
 
 from . import effects as fx
 from .clock import clock
@@ -94,7 +95,7 @@ class StepRunner:
         phase = ["engine"]  # or the after-step hook running, for the incident message
         try:
             with self._transaction(outer, step=True) as session, \
-                    fx.collecting() as collected, session.no_autoflush, _audit_batch(session):
+                    fx.collecting() as collected, session.no_autoflush, audit_batch(session):
                 instance, workflow, register = self._target(session, target, resume_incident,
                                                             statuses)
                 located.append((instance.id, register is not None))
@@ -108,7 +109,7 @@ class StepRunner:
                     self._resolve(session, instance, resume_incident, retried_by)
                 save_workflow(session, instance, workflow, user_id,
                               recorded=register is not None)
-                _write_audit(session)  # hooks' own audit lines are added one by one
+                ecrire_journal(session)  # hooks' own audit lines are ORM rows
                 session.flush()  # hooks query rows added in this step (e.g. a new dossier)
                 context = StepContext(session, instance, workflow, list(collected), user_id)
                 for hook in self.after_step_hooks:
@@ -217,25 +218,8 @@ class StepRunner:
 
     def _audit(self, session, action, instance_id=None, user_id=None, element_id="",
                details=None) -> None:
-        row = {"at": clock.now(), "user_id": user_id, "action": action,
-               "instance_id": instance_id, "element_id": element_id or "",
-               "details": details or {}}
-        batch = session.info.get(AUDIT_BATCH)
-        if batch is None:
-            session.add(AuditLog(**row))
-        else:  # inside a step: its audit lines go in one statement (`_write_audit`)
-            batch.append(row)
-
-
-AUDIT_BATCH = "audit_lines_of_the_step"
-
-
-def _write_audit(session) -> None:
-    """The audit lines of the step, in one INSERT (no id read back: nobody needs them)."""
-    rows = session.info.pop(AUDIT_BATCH, None)
-    if rows:  # one multi-row VALUES statement: one round trip (psycopg's executemany
-        # opens a pipeline for it, dearer than the statement itself)
-        session.execute(AuditLog.__table__.insert().values(rows))
+        journaliser(session, action, at=clock.now(), instance_id=instance_id,
+                    user_id=user_id, element_id=element_id, details=details)
 
 
 # A step that keeps completing automatic tasks (a call activity calling its own process,
@@ -264,12 +248,13 @@ class _EngineGuard:
 
 
 @contextmanager
-def _audit_batch(session):
-    session.info[AUDIT_BATCH] = []
+def audit_batch(session):
+    """Inside: the audit lines wait to be written in one INSERT (`ecrire_journal`)."""
+    session.info[PENDING_AUDIT] = []
     try:
         yield
     finally:
-        session.info.pop(AUDIT_BATCH, None)  # failed: nothing written (an outer session)
+        session.info.pop(PENDING_AUDIT, None)  # failed: nothing written (an outer session)
 
 
 def _call_depth(workflow) -> int:

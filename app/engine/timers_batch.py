@@ -25,11 +25,18 @@ from sqlalchemy.orm import lazyload, undefer
 
 from app.models import HumanTask, ProcessInstance
 from app.models.dossier import lire_dossiers_du_lot, oublier_dossiers_du_lot
+from app.models.records import ecrire_journal
 
 from . import effects as fx
 from .clock import clock
-from .persistence import load_workflow, refresh_due_timers, save_workflow
-from .step import StepContext, _EngineGuard
+from .persistence import (
+    load_workflow,
+    record_state_unflushed,
+    refresh_due_timers,
+    save_workflow,
+    write_states,
+)
+from .step import StepContext, _EngineGuard, audit_batch
 
 log = logging.getLogger(__name__)
 
@@ -78,25 +85,27 @@ def fire_in_batch(runtime, session, instances: list[ProcessInstance]) -> None:
     open_rows = open_rows_of(session, ids)
     lire_dossiers_du_lot(session, ids)  # for the hooks (dossier, letters): one query
     try:
-        with session.no_autoflush:
-            for instance in instances:
-                fire_instance(runtime, session, instance, open_rows[instance.id])
+        with session.no_autoflush, audit_batch(session):
+            states = [fire_instance(runtime, session, instance, open_rows[instance.id])
+                      for instance in instances]
+            write_states(session, states)  # every row of the batch: one statement each
+            ecrire_journal(session)
     finally:  # a failed batch is rolled back: its objects must not serve the retries
         oublier_dossiers_du_lot(session)
 
 
-def fire_instance(runtime, session, instance: ProcessInstance, open_rows: dict) -> list[str]:
-    """What `Runtime.fire_timers` does for one instance, minus its own transaction."""
-    fired: list[str] = []
+def fire_instance(runtime, session, instance: ProcessInstance, open_rows: dict) -> dict:
+    """What `Runtime.fire_timers` does for one instance, minus its own transaction and the
+    UPDATE of its row; → that row's new values (`write_states` writes the batch's)."""
     with fx.collecting() as collected:
         workflow = load_workflow(instance, runtime._specs(session, instance.process_version),
                                  runtime.script_engine)
         for element in refresh_due_timers(workflow):
-            fired.append(element)
             runtime._audit(session, "timer_fired", instance.id, None, element)
         workflow.do_engine_steps(will_complete_task=_EngineGuard())
-        save_workflow(session, instance, workflow, None, open_rows=open_rows)
+        state = record_state_unflushed(instance, workflow)
+        save_workflow(session, instance, workflow, None, open_rows=open_rows, recorded=True)
     context = StepContext(session, instance, workflow, list(collected), None)
     for hook in runtime.after_step_hooks:
         hook(context)
-    return fired
+    return state

@@ -58,10 +58,24 @@ def validate(schema: dict, raw: dict, today: date) -> tuple[dict, dict[str, str]
     _check_object(schema, schema, data, "", today, errors)
     index_maps: IndexMaps = {}
     clean = _compact(schema, schema, "object", data, (), index_maps) or {}
-    for error in Draft202012Validator(schema).iter_errors(clean):
+    for error in validator_of(schema).iter_errors(clean):
         for name, text in _translate(schema, error, index_maps):
             errors.setdefault(name, text)
     return clean, _in_form_order(schema, raw or {}, errors)
+
+
+_VALIDATORS: dict[int, tuple[dict, Draft202012Validator]] = {}
+
+
+def validator_of(schema: dict) -> Draft202012Validator:
+    """One validator per schema object (a deployed form's schema is cached with its version:
+    the same dict at every submission), not one built on every submission."""
+    found = _VALIDATORS.get(id(schema))
+    if found is None or found[0] is not schema:
+        if len(_VALIDATORS) >= 256:
+            _VALIDATORS.clear()
+        found = _VALIDATORS[id(schema)] = (schema, Draft202012Validator(schema))
+    return found[1]
 
 
 # 1. Conditional fields -------------------------------------------------------------------

@@ -76,9 +76,9 @@ def complete(task_id: int):
     if not sent.done:
         raise FormInvalid(sent.errors)
     # What comes next for this person on the same instance: a client goes on without
-    # listing its whole inbox.
-    instance = select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()
-    return jsonify({"ok": True, "taches": my_open_tasks(instance)})
+    # listing its whole inbox. The instance id is the step's (a literal: the planner takes
+    # the per-instance index, never the inbox's).
+    return jsonify({"ok": True, "taches": my_open_tasks(sent.instance_id)})
 
 
 @bp.post("/taches/<int:task_id>/prendre")

@@ -111,6 +111,7 @@ class Submission:
     values: dict = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     notes: list[tuple[str, str]] = field(default_factory=list)  # the screen's `after`
+    instance_id: int | None = None  # the task's instance, once the step has read it
 
     @property
     def done(self) -> bool:
@@ -130,6 +131,7 @@ def complete(task_row_id: int, user, *, formdata=None, data: Any = None,
 
     def prepare(session, row: HumanTask, task) -> dict:
         """Steps 2 to 4, inside the step: the data to store, or FormInvalid."""
+        sent.instance_id = row.instance_id
         schema = runtime.form_schema(session, row.instance.process_version, row.form) \
             if row.form else None
         task_spec = task.task_spec
@@ -169,4 +171,5 @@ def complete(task_row_id: int, user, *, formdata=None, data: Any = None,
     except FormInvalid as invalid:
         return Submission(sent.values, invalid.errors)
     after, stored = then
-    return Submission(sent.values, {}, after(stored) if after is not None else [])
+    return Submission(sent.values, {}, after(stored) if after is not None else [],
+                      sent.instance_id)
