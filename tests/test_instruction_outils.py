@@ -139,18 +139,23 @@ def _data_of(session_factory, instance_id, element) -> dict:
     """Task data of the open user task `element` (read from the workflow state)."""
     from uuid import UUID
 
+    row = task(session_factory, instance_id, element)
+    workflow = workflow_of(session_factory, instance_id)
+    return dict(workflow.get_task_from_id(UUID(row.spiff_task_id)).data)
+
+
+def workflow_of(session_factory, instance_id: int):
+    """The instance's workflow, as its stored state says."""
     from app.engine.deploy import load_version_sources
     from app.engine.persistence import load_workflow
     from app.engine.scripting import make_script_engine
     from app.engine.specs import spec_cache
 
-    row = task(session_factory, instance_id, element)
     with session_factory() as session:
         inst = session.get(ProcessInstance, instance_id)
         specs = spec_cache.get(inst.process_version,
                                lambda vid: load_version_sources(session, vid))
-        workflow = load_workflow(inst, specs, make_script_engine())
-        return dict(workflow.get_task_from_id(UUID(row.spiff_task_id)).data)
+        return load_workflow(inst, specs, make_script_engine())
 
 
 def jusqu_a_la_decision(rt, session_factory, instance_id, users, categorie=2,

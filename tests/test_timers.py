@@ -118,3 +118,31 @@ def test_decimal_and_date_in_a_subprocess_are_saved(session_factory, runtime,
     assert fire_due_timers(runtime) == 1
     with session_factory() as session:
         assert session.get(ProcessInstance, instance_id).status == "completed"
+
+
+def test_the_waiting_events_register_is_what_a_walk_of_the_tree_finds(
+        session_factory, runtime, deployed_fixtures, users):
+    """Steps and timers read the waiting events from SpiffWorkflow's register of them (no
+    walk of the task tree): the same tasks as the walk, for a boundary timer, an event-based
+    gateway and a process with a subprocess."""
+    from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+    from SpiffWorkflow.util.task import TaskState
+
+    from app.engine.persistence import waiting_events
+
+    from .test_instruction_outils import workflow_of
+    from .test_runtime import open_task
+
+    agent = users["agent.cramif"]
+    boundary = runtime.start("petit_processus", user_id=agent.id, caisse_code="CRAMIF")
+    runtime.complete_task(open_task(session_factory, boundary).id, agent, {"montant": 60})
+    gateway = runtime.start("attente_evenement", user_id=users["superviseur"].id,
+                            business_key="EVT-2")
+    inside = runtime.start("sous_processus", user_id=users["superviseur"].id)
+    for instance_id in (boundary, gateway, inside):
+        workflow = workflow_of(session_factory, instance_id)
+        walked = {t.id for t in workflow.get_tasks(state=TaskState.WAITING)
+                  if isinstance(t.task_spec, CatchingEvent)}
+        assert {t.id for t in waiting_events(workflow)} == walked
+    assert waiting_events(workflow_of(session_factory, boundary))  # something to compare
+    assert waiting_events(workflow_of(session_factory, gateway))

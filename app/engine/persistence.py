@@ -174,17 +174,24 @@ def _due_at(task) -> datetime | None:
 def refresh_due_timers(workflow: BpmnWorkflow) -> list[str]:
     """Let the due timers of `workflow` fire; → the element ids of the timer events that did
     (for the audit rows of the runtime and of the batch worker)."""
-    waiting = {t.id for t in workflow.get_tasks(state=TaskState.WAITING)}
+    waiting = waiting_events(workflow)
     workflow.refresh_timers()
-    return [task.task_spec.bpmn_id
-            for task in workflow.get_tasks(state=TaskState.READY | TaskState.COMPLETED)
-            if task.id in waiting and hasattr(task.task_spec, "event_definition")]
+    return [task.task_spec.bpmn_id for task in waiting
+            if task.state in (TaskState.READY, TaskState.COMPLETED)]
+
+
+def waiting_events(workflow: BpmnWorkflow) -> list:
+    """The catching events that wait (timers, messages, event-based gateways), in every
+    subprocess: SpiffWorkflow's own register of them (what `refresh_timers` reads), not a
+    walk of the whole task tree (two walks per timer fired, one per step)."""
+    return [task for task in workflow.event_manager.tasks.values()
+            if task.state == TaskState.WAITING]
 
 
 def next_timer_at(workflow: BpmnWorkflow) -> datetime | None:
     """Earliest due time among waiting timer events (None if no timer waits)."""
     due = []
-    for task in workflow.get_tasks(state=TaskState.WAITING):
+    for task in waiting_events(workflow):
         if _waits_on_timer(getattr(task.task_spec, "event_definition", None)):
             moment = timer_due(task)
             if moment is not None:
