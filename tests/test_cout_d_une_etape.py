@@ -306,3 +306,21 @@ def test_a_form_s_validator_is_built_once_per_schema(monkeypatch):
     other = {**schema}  # an equal schema, another object (another version): its own
     validate_module.validate(other, {"montant": 1}, date(2026, 12, 6))
     assert len(built) == 2
+
+
+def test_sending_documents_holds_one_connection_at_a_time(client, web, users,
+                                                          session_factory):
+    """The whole « envoyer » request of the « pièces » screen, the accusé de réception
+    written after the step included: never two connections at once."""
+    from .test_instruction_espace_assure import pdf, pieces_demandees
+
+    _iid, row = pieces_demandees(web, users, session_factory)
+    login(client, "marie.durand")
+    url = f"/assure/pieces/{row.id}"
+    client.post(url, data={"action": "ajouter", "document": (io.BytesIO(pdf()), "cni.pdf")},
+                content_type="multipart/form-data")
+    with counted() as statements:
+        response = client.post(url, data={"action": "envoyer"})
+    assert response.status_code in (302, 303), response.status_code
+    assert any(s.startswith("INSERT INTO message") for s in statements)  # the accusé
+    assert statements.most_at_once == 1

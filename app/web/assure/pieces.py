@@ -35,7 +35,7 @@ from app.models import AuditLog, Document, Dossier, HumanTask
 from ..shared import completion
 from ..shared.fichiers import trier_fichiers
 from ..shared.security import roles
-from ..shared.services import db, services
+from ..shared.services import db, release_reads, services
 from ..shared.tasks import task_data
 from . import pages as assure_pages
 from .blueprint import pieces_bp as bp
@@ -256,6 +256,7 @@ def poster_accuse(dossier: Dossier, modele: str, data: dict, action: str,
     audit row of the sending (`action`). What was sent is already recorded: a failure here
     is logged and said, never turned into an error page. → what the page says about it."""
     now = clock.now()
+    release_reads()  # its own transaction takes the connection the page's reads held
     try:
         with services().session_factory() as session, session.begin():
             message = accuses.envoyer(
