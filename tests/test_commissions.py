@@ -140,6 +140,28 @@ def test_un_membre_de_la_commission_qui_n_a_pas_decide_statue(rt, session_factor
     commission(rt, session_factory, iid, "examen_cra", yann, "defavorable")
 
 
+def test_la_reponse_de_l_api_suit_les_regles_de_la_boite(rt, session_factory, users):
+    """After a step, the API answers with the instance's open tasks the person may see,
+    through a statement built once (values as parameters): the same tasks as their inbox,
+    the decider's exclusion included."""
+    from app.web.shared.inbox import open_task_ids
+
+    iid = refus_administratif(rt, session_factory, users)
+    contester(rt, session_factory, iid, users["emma.leroy"], "administrative")
+    sophie = rejoint(session_factory, users["agent.cramif"], "cra")
+    yann = rejoint(session_factory, users["agent2.cramif"], "cra")
+    cra = task(session_factory, iid, "examen_cra")
+    people = [sophie, yann, users["cra.cramif"], users["emma.leroy"], users["marie.durand"],
+              users["medecin"], users["agent.cpam69"]]
+    with session_factory() as session:
+        assert open_task_ids(session, sophie, iid) == []  # she took the decision
+        assert open_task_ids(session, yann, iid) == [cra.id]
+        for person in people:
+            inbox = [row.id for row in session.scalars(visible_tasks(person))
+                     if row.instance_id == iid]
+            assert open_task_ids(session, person, iid) == inbox, person.email
+
+
 # ----- secret médical -------------------------------------------------------------------------
 def recours_avec_role(role_cmra: str):
     sources = read_folders(ROOT / "processes", ROOT / "forms")

@@ -26,7 +26,7 @@ from app.engine.human_tasks import role_of_task
 from app.models import Caisse, DeployedFile, HumanTask
 
 from ..shared import completion
-from ..shared.inbox import visible_tasks
+from ..shared.inbox import open_task_ids, visible_tasks
 from ..shared.security import roles
 from ..shared.services import db, release_reads, services
 from .blueprint import bp
@@ -182,5 +182,4 @@ def _task_json(row: HumanTask) -> dict:
 def my_open_tasks(instance_id) -> list[int]:
     """Ids of the instance's open tasks that the signed-in person may see (as in their
     inbox: never another role's, so never a medical task to an assuré)."""
-    return list(db().scalars(visible_tasks(current_user).where(
-        HumanTask.instance_id == instance_id).with_only_columns(HumanTask.id)))  # ids only
+    return open_task_ids(db(), current_user, instance_id)
