@@ -88,8 +88,8 @@ def fire_in_batch(runtime, session, instances: list[ProcessInstance]) -> None:
         with session.no_autoflush, audit_batch(session):
             states = [fire_instance(runtime, session, instance, open_rows[instance.id])
                       for instance in instances]
-            write_states(session, states)  # every row of the batch: one statement each
-            ecrire_journal(session)
+            write_states(session, states)  # the batch's instances: one statement
+            ecrire_journal(session)  # its audit lines, the hooks' included: one more
     finally:  # a failed batch is rolled back: its objects must not serve the retries
         oublier_dossiers_du_lot(session)
 

@@ -89,8 +89,8 @@ class AppSetting(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
-# Audit lines waiting in `session.info` to go out in one multi-row INSERT (a step's, a timer
-# batch's): no ORM unit of work, no id read back (nobody needs them).
+# Audit lines waiting in `session.info` to go out in one statement (a step's, a timer
+# batch's): no ORM unit of work for them.
 PENDING_AUDIT = "audit_lines_pending"
 
 
