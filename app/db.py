@@ -27,7 +27,6 @@ def make_engine(url: str, reader: bool = False) -> Engine:
     return engine
 
 
-
 PING_AFTER_IDLE_SECONDS = 0.5
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import Engine, event, func, inspect, select, text
+from sqlalchemy import func, inspect, select, text
 
 from app.engine.timers import TimerWorker, due_instance_ids, fire_due_timers
 from app.engine.timers_batch import claim, due_query
 from app.models import AuditLog, Incident, ProcessInstance
 
 from .conftest import ON_POSTGRES, advance_clock, needs_postgres
+from .test_cout_d_une_etape import counted
 
 
 def started(runtime, users, count: int) -> list[int]:
@@ -35,48 +36,22 @@ def statuses(session_factory, ids) -> dict[str, int]:
             ProcessInstance.id.in_(ids)).group_by(ProcessInstance.status)).all())
 
 
-class StatementCounter:
-    """Statements sent to the database (an executemany counts once) and savepoints, on
-    every engine (on SQLite the worker writes through its deferred engine), but the demo
-    clock's own re-reads of its offset."""
-
-    def __init__(self, engine=Engine):
-        self.statements, self.savepoints, self.sent = 0, 0, []
-        self.engine = engine
-        event.listen(engine, "before_cursor_execute", self.count)
-
-    def count(self, _conn, _cursor, statement, *_args) -> None:
-        if "FROM app_setting" in statement:
-            return
-        self.statements += 1
-        self.savepoints += statement.lstrip().upper().startswith("SAVEPOINT")
-        self.sent.append(" ".join(statement.split()))
-
-    def by_table(self, start: str) -> int:
-        return sum(sent.startswith(start) for sent in self.sent)
-
-    def close(self) -> None:
-        event.remove(self.engine, "before_cursor_execute", self.count)
-
-
 def test_un_lot_de_minuteurs_s_ecrit_en_une_transaction_et_peu_de_requetes(
         session_factory, runtime, deployed_fixtures, users, engine):
     ids = started(runtime, users, 40)
     advance_clock(days=1, minutes=1)
-    counter = StatementCounter()
-    try:
+    with counted() as statements:  # every engine (SQLite: the worker's deferred one)
         assert fire_due_timers(runtime, batch=100) == 40
-    finally:
-        counter.close()
     assert fired(session_factory) == dict.fromkeys(ids, 1)
     assert statuses(session_factory, ids) == {"completed": 40}
     # One instance at a time took ≥ 5 statements each (200 here) and a savepoint each; a
     # batch reads in 2 queries, inserts all its audit rows in one statement and updates all
     # its instances in one (executemany): a fixed count, whatever the size of the batch.
-    assert counter.savepoints == 0
-    assert 0 < counter.statements <= 8, counter.sent
-    assert counter.by_table("UPDATE process_instance") == 1, counter.sent
-    assert counter.by_table("INSERT INTO audit_log") == 1
+    kinds = statements.kinds()
+    assert not any(kind.upper().startswith("SAVEPOINT") for kind in kinds)
+    assert 0 < len(statements) <= 8, kinds
+    assert kinds.count("UPDATE process_instance SET") == 1, kinds
+    assert sum(kind.startswith("INSERT INTO audit_log") for kind in kinds) == 1
 
 
 def test_une_instance_en_echec_devient_un_incident_et_le_reste_du_lot_part(

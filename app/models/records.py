@@ -92,6 +92,7 @@ class AppSetting(Base):
 # Audit lines waiting in `session.info` to go out in one statement (a step's, a timer
 # batch's): no ORM unit of work for them.
 PENDING_AUDIT = "audit_lines_pending"
+FEW_AUDIT_LINES = 8  # up to this many on PostgreSQL: one INSERT … RETURNING (see below)
 
 
 def journaliser(session, action: str, *, at: datetime, instance_id: int | None = None,
@@ -122,5 +123,3 @@ def ecrire_journal(session) -> None:
     few = len(rows) <= FEW_AUDIT_LINES and session.get_bind().dialect.name == "postgresql"
     session.execute(table.insert().returning(table.c.id) if few else table.insert(), rows)
 
-
-FEW_AUDIT_LINES = 8

@@ -76,8 +76,7 @@ def complete(task_id: int):
     if not sent.done:
         raise FormInvalid(sent.errors)
     # What comes next for this person on the same instance: a client goes on without
-    # listing its whole inbox. The instance id is the step's (a literal: the planner takes
-    # the per-instance index, never the inbox's).
+    # listing its whole inbox. The instance id is the one the step read.
     return jsonify({"ok": True, "taches": my_open_tasks(sent.instance_id)})
 
 
