@@ -109,3 +109,80 @@ def test_two_timer_workers_never_hold_the_same_due_instance(session_factory, run
             other = due_instance_ids(second, 6)
     assert len(held) == 3 and len(other) == 3
     assert set(held).isdisjoint(other)
+
+
+def bump_version(session_factory):
+    """An after-step hook standing for someone else's step: it changes the instance after
+    the step read it, before the step's last writes; and adds a row of its own to the step
+    (as a letter does), which the ORM writes before them."""
+    from sqlalchemy import update
+
+    from app.engine.clock import clock
+    from app.models import ProcessInstance
+
+    def someone_else_writes(context) -> None:
+        with session_factory() as other, other.begin():
+            other.execute(update(ProcessInstance).where(
+                ProcessInstance.id == context.instance.id).values(
+                lock_version=ProcessInstance.lock_version + 1, current_step="ailleurs"))
+        context.session.add(AuditLog(at=clock.now(), action="ligne_d_un_crochet",
+                                     instance_id=context.instance.id))
+    return someone_else_writes
+
+
+def test_a_step_whose_instance_changed_meanwhile_commits_nothing(session_factory, runtime,
+                                                                deployed_fixtures, users):
+    """Règle (verrou optimiste d'une étape) : si l'instance a changé entre la lecture de
+    l'étape et ses écritures, l'étape entière est refusée — ni tâche close, ni ligne d'audit,
+    ni état. Sur PostgreSQL, ses écritures et son COMMIT partent ensemble : c'est le serveur
+    qui refuse (`version_attendue`) ; la connexion reste saine pour l'étape suivante."""
+    from app.models import ProcessInstance
+
+    agent = users["agent.cramif"]
+    someone_else_writes = bump_version(session_factory)
+
+    for _ in range(3):  # the pooled connections stay usable after a refused step
+        instance_id = runtime.start("petit_processus", user_id=agent.id, caisse_code="CRAMIF")
+        runtime.complete_task(open_task(session_factory, instance_id).id, agent,
+                              {"montant": 60})
+        last = open_task(session_factory, instance_id)
+        runtime.after_step_hooks.append(someone_else_writes)
+        try:
+            with pytest.raises(Conflict):
+                runtime.complete_task(last.id, agent, {})
+        finally:
+            runtime.after_step_hooks.remove(someone_else_writes)
+        with session_factory() as session:
+            instance = session.get(ProcessInstance, instance_id)
+            assert (instance.status, instance.current_step) == ("running", "ailleurs")
+            assert session.get(HumanTask, last.id).status == "open"
+            assert session.get(HumanTask, last.id).claimed_by_id is None
+            assert session.scalar(select(func.count()).select_from(AuditLog).where(
+                AuditLog.action == "task_completed",
+                AuditLog.instance_id == instance_id)) == 1
+        runtime.complete_task(last.id, agent, {})  # read again: it goes through
+        with session_factory() as session:
+            assert session.get(ProcessInstance, instance_id).status == "completed"
+
+
+def test_a_refused_step_leaves_no_row_at_all(session_factory, runtime, deployed_fixtures,
+                                            users):
+    """Règle : les écritures d'une étape forment une transaction, même celles qui partent
+    avant ses dernières (les lignes d'un crochet, un courrier) ; PostgreSQL lit l'étape hors
+    transaction et envoie BEGIN juste avant sa première écriture."""
+    agent = users["agent.cramif"]
+    instance_id = runtime.start("petit_processus", user_id=agent.id, caisse_code="CRAMIF")
+    first = open_task(session_factory, instance_id)
+    someone_else_writes = bump_version(session_factory)
+    runtime.after_step_hooks.append(someone_else_writes)
+    try:
+        with pytest.raises(Conflict):
+            runtime.complete_task(first.id, agent, {"montant": 60})  # opens « Valider »
+    finally:
+        runtime.after_step_hooks.remove(someone_else_writes)
+    with session_factory() as session:
+        assert session.scalars(select(HumanTask.title).where(
+            HumanTask.instance_id == instance_id)).all() == ["Saisir un montant"]
+        assert session.get(HumanTask, first.id).status == "open"
+        assert session.scalar(select(func.count()).select_from(AuditLog).where(
+            AuditLog.action == "ligne_d_un_crochet")) == 0

@@ -9,7 +9,9 @@ task, and nothing reads the state twice.
 from __future__ import annotations
 
 import io
+import itertools
 import re
+import tempfile
 from contextlib import contextmanager
 
 import pytest
@@ -48,11 +50,20 @@ class Statements(list):
     def kinds(self) -> list[str]:
         return [" ".join(s.split()[:3]) for s in self]
 
+    def round_trips(self) -> int:
+        """PostgreSQL: the times the client waited for the server, read off libpq's trace of
+        every connection used (BEGIN and COMMIT included, which no SQLAlchemy listener sees):
+        each run of messages sent (F) that the server then answers (B)."""
+        directions = [line.split("\t")[1] for line in self.trace if line.count("\t") > 1]
+        return sum(1 for sent, answer in itertools.pairwise(directions)
+                   if (sent, answer) == ("F", "B"))
+
 
 @contextmanager
 def counted():
     seen = Statements()
-    seen.connections = set()
+    seen.connections, seen.trace = set(), []
+    traced: dict[int, tuple] = {}  # PostgreSQL connections: libpq traces them into a file
 
     def before(_conn, _cursor, statement, _params, _context, _many):
         # The clock reads its shared offset at most twice a second (app/engine/clock.py),
@@ -67,6 +78,11 @@ def counted():
         seen.out += 1
         seen.most_at_once = max(seen.most_at_once, seen.out)
         seen.connections.add(id(dbapi_connection))
+        pgconn = getattr(dbapi_connection, "pgconn", None)
+        if pgconn is not None and id(dbapi_connection) not in traced:
+            sink = tempfile.TemporaryFile()  # noqa: SIM115 - closed once read, below
+            pgconn.trace(sink.fileno())
+            traced[id(dbapi_connection)] = (pgconn, sink)
 
     def checkin(*_args):
         seen.out -= 1
@@ -85,6 +101,11 @@ def counted():
         event.remove(Engine, "before_cursor_execute", before)
         event.remove(Pool, "checkout", checkout)
         event.remove(Pool, "checkin", checkin)
+        for pgconn, sink in traced.values():
+            pgconn.untrace()
+            sink.seek(0)
+            seen.trace += sink.read().decode(errors="replace").splitlines()
+            sink.close()
 
 
 @pytest.fixture
@@ -105,14 +126,20 @@ def test_a_runtime_completion_is_one_read_and_one_write_per_table(runtime, sessi
         runtime.complete_task(row.id, agent, {})  # ends the process
     # 1. SELECT the task joined to its instance (state included) and process version; the
     #    open rows to close are the task just read (no second SELECT, persistence.py);
-    # 2. INSERT the step's audit lines, all in one (task held on submit, task completed);
-    # 3. UPDATE the instance (state, next timer, step label; lock version checked);
-    # 4. UPDATE the task completed. A step that opens a next task adds its INSERT.
-    steps = ["human_task LEFT OUTER JOIN pro", "INSERT INTO audit_log",
-             "UPDATE process_instance SET", "UPDATE human_task SET"]
-    assert last.shapes() == steps, last
-    assert first.shapes() == [*steps, "INSERT INTO human_task"], first
+    # 2. UPDATE the instance (state, next timer, step label; lock version checked: on
+    #    PostgreSQL by the server, inside `WITH ecrite AS (UPDATE …) SELECT version_attendue`);
+    # 3. UPDATE the task completed;
+    # 4. INSERT the step's audit lines, all in one (task held on submit, task completed).
+    # A step that opens a next task INSERTs it before its audit lines.
+    pipelined = "postgresql" in str(session_factory.kw["bind"].url)
+    steps = ["human_task LEFT OUTER JOIN pro",
+             "WITH ecrite AS" if pipelined else "UPDATE process_instance SET",
+             "UPDATE human_task SET", "INSERT INTO audit_log"]
+    assert last.shapes() == steps, last.shapes()
+    assert first.shapes() == [*steps[:3], "INSERT INTO human_task", steps[3]], first.shapes()
     assert len(first.reading_state()) == len(last.reading_state()) == 1
+    if pipelined:  # the read; then BEGIN, the writes and COMMIT in one pipeline
+        assert last.round_trips() == first.round_trips() == 2, "\n".join(first.trace)
     with session_factory() as session:
         assert session.get(ProcessInstance, petit).status == "completed"
         assert session.get(HumanTask, row.id).status == "completed"
@@ -146,10 +173,17 @@ def test_a_completion_through_the_api_reads_the_state_once(client, petit, sessio
     assert len(statements.reading_state()) == 1, statements
     # The task is read once, by the step itself (the door's checks run inside it): the
     # session with its user, the step's four, the next tasks.
+    pipelined = web_url(client).startswith("postgresql")
     assert statements.shapes() == [
         "session_utilisateur LEFT OUTER", "human_task LEFT OUTER JOIN pro",
-        "INSERT INTO audit_log", "UPDATE process_instance SET", "UPDATE human_task SET",
+        "WITH ecrite AS" if pipelined else "UPDATE process_instance SET",
+        "UPDATE human_task SET", "INSERT INTO audit_log",
         "human_task JOIN process_instan"], statements.shapes()
+    if pipelined:
+        # Issue 13: ≤ 4 round trips. 1. the session with its user; 2. the step's read
+        # (outside any transaction); 3. BEGIN, the three writes and COMMIT, one pipeline;
+        # 4. the next tasks of the answer.
+        assert statements.round_trips() == 4, "\n".join(statements.trace)
     # One connection at a time: the reads hand theirs back before the step, which takes
     # it again from the pool (on PostgreSQL the very same connection: the user is read on
     # the step's own connection; SQLite reads through its own engine, app/db.py).
@@ -219,11 +253,11 @@ def test_a_start_through_the_api_inserts_the_instance_once_with_its_state(
     # The session with its user, the version to start (the step does not read it again),
     # the newest deployed file (the called processes' cache); then the step: the instance
     # INSERTed once with its state after its first engine steps (no UPDATE right after),
-    # the audit lines in one INSERT (the start and the API's own line), the task opened;
-    # the next tasks of the answer.
+    # the task opened, the audit lines in one INSERT at the end (the start and the API's own
+    # line); the next tasks of the answer.
     assert statements.shapes() == [
         "session_utilisateur LEFT OUTER", "process_version WHERE process_", "deployed_file",
-        "INSERT INTO process_instance", "INSERT INTO audit_log", "INSERT INTO human_task",
+        "INSERT INTO process_instance", "INSERT INTO human_task", "INSERT INTO audit_log",
         "human_task JOIN process_instan"], statements.shapes()
     with session_factory() as session:
         instance_id = response.get_json()["instance"]

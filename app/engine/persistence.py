@@ -8,7 +8,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, inspect, select, update
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -36,12 +36,22 @@ def load_workflow(instance: ProcessInstance, specs, script_engine) -> BpmnWorkfl
 
 
 def save_workflow(session, instance: ProcessInstance, workflow: BpmnWorkflow, user_id,
-                  open_rows: dict | None = None, recorded: bool = False) -> None:
+                  open_rows: dict | None = None, recorded: bool = False,
+                  writes=None) -> None:
     """The workflow into its instance row, its READY user tasks into `human_task` rows.
-    `recorded`: `record_state` has just run (a new instance, inserted with its state)."""
-    if not recorded:
-        record_state(instance, workflow)
-    sync_human_tasks(session, instance, workflow, user_id, instance.updated_at, open_rows)
+    `recorded`: `record_state` has just run (a new instance, inserted with its state).
+    `writes` (a step's `StepWrites`, app/engine/step_writes.py): the instance's columns and
+    the tasks it closes and opens wait there as rows for the step's last writes, unless the
+    instance has changes of its own for the ORM (a retried incident, a new instance)."""
+    if writes is not None and not recorded and \
+            not session.is_modified(instance, include_collections=False):
+        writes.instance, writes.row = instance, record_state_unflushed(instance, workflow)
+    else:
+        writes = None
+        if not recorded:
+            record_state(instance, workflow)
+    sync_human_tasks(session, instance, workflow, user_id, instance.updated_at, open_rows,
+                     writes)
 
 
 def record_state(instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
@@ -93,10 +103,12 @@ def ready_user_tasks(workflow: BpmnWorkflow):
 
 
 def sync_human_tasks(session, instance, workflow, user_id, now,
-                     open_rows: dict | None = None) -> None:
+                     open_rows: dict | None = None, writes=None) -> None:
     """Mirror READY user tasks into `human_task` rows (new ones opened, gone ones closed).
     `open_rows` (spiff task id → open row), when given, were read already: the timer worker
-    reads those of a whole batch of instances in one query (app/engine/timers_batch.py)."""
+    reads those of a whole batch of instances in one query (app/engine/timers_batch.py).
+    `writes` (a step's `StepWrites`): the rows closed (their new columns; the session's copies
+    updated without being dirtied) and opened go there, written by the step, not the ORM."""
     ready = {str(task.id): task for task in ready_user_tasks(workflow)}
     if open_rows is None:
         open_rows = _rows_known(session, instance, workflow, ready)
@@ -107,10 +119,15 @@ def sync_human_tasks(session, instance, workflow, user_id, now,
             .options(lazyload(HumanTask.instance)))}  # the instance is in the session
     for task_id, row in open_rows.items():
         if task_id not in ready:
-            _close_row(row, workflow, user_id, now)
+            _close_row(row, workflow, user_id, now,
+                       None if writes is None else writes.closed)
     for task_id, task in ready.items():
         if task_id not in open_rows:
-            session.add(_new_row(instance, task, now))
+            values = new_task_values(instance, task, now)
+            if writes is None:
+                session.add(HumanTask(**values))
+            else:  # nothing in the step reads it back: no id needed before the commit
+                writes.opened.append(values)
 
 
 def _rows_known(session, instance, workflow, ready: dict) -> dict | None:
@@ -128,15 +145,28 @@ def _rows_known(session, instance, workflow, ready: dict) -> dict | None:
     return {**dict.fromkeys(expected), **held}  # rows that stay open need not be read
 
 
-def _close_row(row: HumanTask, workflow, user_id, now) -> None:
+def _close_row(row: HumanTask, workflow, user_id, now, closed: list | None) -> None:
     try:
         task = workflow.get_task_from_id(_uuid(row.spiff_task_id))
     except TaskNotFoundException:  # removed from the tree (a superviseur moved the token)
         task = None
     done = task is not None and task.state == TaskState.COMPLETED
-    row.status = "completed" if done else "cancelled"
-    row.completed_at = now
-    row.completed_by_id = user_id if done else None
+    values = {"status": "completed" if done else "cancelled", "completed_at": now,
+              "completed_by_id": user_id if done else None}
+    if closed is None:
+        for name, value in values.items():
+            setattr(row, name, value)
+        return
+    values = {**pending_changes(row), **values}  # a claim at submission, in the same UPDATE
+    for name, value in values.items():
+        set_committed_value(row, name, value)
+    closed.append({"b_id": row.id, **values})
+
+
+def pending_changes(row) -> dict:
+    """The column values changed on an ORM row and not yet flushed."""
+    return {attr.key: attr.value for attr in inspect(row).attrs
+            if attr.key in row.__table__.c and attr.history.has_changes()}
 
 
 def _uuid(value: str):
@@ -145,17 +175,19 @@ def _uuid(value: str):
     return UUID(value)
 
 
-def _new_row(instance: ProcessInstance, task, now) -> HumanTask:
+def new_task_values(instance: ProcessInstance, task, now) -> dict:
+    """Every column of the `human_task` row of a READY user task but its id."""
     spec = task.task_spec
     # Never a default role: a task whose lane gives none becomes an incident, not an agent's.
     role = role_for_task(spec)
-    return HumanTask(
-        instance_id=instance.id, spiff_task_id=str(task.id), element_id=spec.bpmn_id,
-        title=spec.bpmn_name or spec.bpmn_id, lane=spec.lane or "", role=role,
-        caisse_code=None if role == "assure" else instance.caisse_code,
-        assignee_id=instance.owner_id if role == "assure" else None,
-        form=form_of(spec), status="open", due_at=_due_at(task), created_at=now,
-        decision=is_flagged(spec, "decision"), recours=is_flagged(spec, "recours"))
+    return {
+        "instance_id": instance.id, "spiff_task_id": str(task.id), "element_id": spec.bpmn_id,
+        "title": spec.bpmn_name or spec.bpmn_id, "lane": spec.lane or "", "role": role,
+        "caisse_code": None if role == "assure" else instance.caisse_code,
+        "assignee_id": instance.owner_id if role == "assure" else None, "claimed_by_id": None,
+        "form": form_of(spec), "status": "open", "due_at": _due_at(task), "created_at": now,
+        "completed_at": None, "completed_by_id": None,
+        "decision": is_flagged(spec, "decision"), "recours": is_flagged(spec, "recours")}
 
 
 def _due_at(task) -> datetime | None:

@@ -7,10 +7,12 @@ A failing step — a script error or limit, anything the engine or an after-step
 transaction. KeyboardInterrupt (the process being stopped) and database outages are not the
 instance's fault: they propagate.
 
-No lock is held while the engine runs scripts: on SQLite a step reads outside any transaction
-and its transaction only starts with its first write, after the engine (the optimistic
-`lock_version` catches a concurrent change); on both databases a new instance is inserted
-after its first engine steps.
+No lock is held while the engine runs scripts: on both databases a step reads outside any
+transaction and its transaction only starts with its first write, after the engine (the
+optimistic `lock_version` catches a concurrent change); a new instance is inserted after its
+first engine steps. The instance, the human tasks and the audit lines a step writes wait for
+its end and go out one statement each, with the COMMIT in the same round trip on PostgreSQL
+(app/engine/step_writes.py).
 """
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ from .incidents import INCIDENT_TEXT, CreationFailed, as_exception, incident_mes
 from .persistence import load_workflow, record_state, save_workflow
 from .sandbox import version_sources
 from .specs import SpecCache
+from .step_writes import defer_writes, write_step
 from .transaction import Transaction
 
 
@@ -96,6 +99,7 @@ class StepRunner:
         try:
             with self._transaction(outer, step=True) as session, \
                     fx.collecting() as collected, session.no_autoflush, audit_batch(session):
+                writes = defer_writes(session) if outer is None else None
                 instance, workflow, register = self._target(session, target, resume_incident,
                                                             statuses)
                 located.append((instance.id, register is not None))
@@ -108,14 +112,17 @@ class StepRunner:
                 if resume_incident:
                     self._resolve(session, instance, resume_incident, retried_by)
                 save_workflow(session, instance, workflow, user_id,
-                              recorded=register is not None)
-                ecrire_journal(session)  # hooks' own audit lines are ORM rows
+                              recorded=register is not None, writes=writes)
                 session.flush()  # hooks query rows added in this step (e.g. a new dossier)
                 context = StepContext(session, instance, workflow, list(collected), user_id)
                 for hook in self.after_step_hooks:
                     phase[0] = getattr(hook, "__name__", repr(hook))
                     hook(context)
                 phase[0] = "enregistrement"
+                if writes is None:
+                    ecrire_journal(session)
+                else:  # the instance, closed tasks and audit lines (hooks' too), then COMMIT
+                    write_step(session, writes)
             return instance.id
         except StaleDataError as err:
             raise Conflict("Le dossier a été modifié en même temps par quelqu'un d'autre. "

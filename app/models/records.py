@@ -109,17 +109,22 @@ def journaliser(session, action: str, *, at: datetime, instance_id: int | None =
         pending.append(row)
 
 
-def ecrire_journal(session) -> None:
+def ecrire_journal(session, returning: bool = True) -> None:
     """The pending audit lines in one statement; later lines of the transaction are ORM rows.
     Never a multi-row `insert().values(rows)`: SQLAlchemy compiles it again on every call
     (0.37 ms for one row on PostgreSQL). A step's few lines on PostgreSQL: RETURNING makes
     SQLAlchemy send one cached multi-row INSERT (insertmanyvalues); a plain executemany
     would be a psycopg pipeline, dearer for a few rows but not for a timer batch's hundreds.
-    SQLite, in process: executemany."""
+    SQLite, in process: executemany. `returning=False`: inside a psycopg pipeline (a step's
+    last writes, app/engine/step_writes.py), where no result is read before the COMMIT."""
     rows = session.info.pop(PENDING_AUDIT, None)
     if not rows:
         return
     table = AuditLog.__table__
-    few = len(rows) <= FEW_AUDIT_LINES and session.get_bind().dialect.name == "postgresql"
-    session.execute(table.insert().returning(table.c.id) if few else table.insert(), rows)
+    few = returning and len(rows) <= FEW_AUDIT_LINES and \
+        session.get_bind().dialect.name == "postgresql"
+    # `inline()`: no implicit RETURNING of the id when there is one line (a pipeline reads
+    # nothing back before its COMMIT).
+    session.execute(table.insert().returning(table.c.id) if few else table.insert().inline(),
+                    rows)
 
