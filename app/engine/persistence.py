@@ -73,9 +73,10 @@ def state_columns(instance: ProcessInstance, workflow: BpmnWorkflow) -> dict:
 
 
 def record_state_unflushed(instance: ProcessInstance, workflow: BpmnWorkflow) -> dict:
-    """`record_state` for a batch: the session's copy gets the new values without being
-    dirtied (the ORM would write one UPDATE per row: its version check forbids batching);
-    → the row for `write_states`."""
+    """`record_state` for a timer batch or a step's last writes: the session's copy gets the
+    new values without being dirtied (the ORM would write one UPDATE per row, and read its row
+    count at once for its version check); → the row for `write_states` or
+    `step_writes._guarded_update`."""
     values = state_columns(instance, workflow)
     row = {"b_id": instance.id, "b_version": instance.lock_version, **values}
     values["lock_version"] = instance.lock_version + 1
