@@ -43,8 +43,7 @@ def save_workflow(session, instance: ProcessInstance, workflow: BpmnWorkflow, us
     `writes` (a step's `StepWrites`, app/engine/step_writes.py): the instance's columns and
     the tasks it closes and opens wait there as rows for the step's last writes, unless the
     instance has changes of its own for the ORM (a retried incident, a new instance)."""
-    if writes is not None and not recorded and \
-            not session.is_modified(instance, include_collections=False):
+    if writes is not None and not recorded and not inspect(instance).modified:
         writes.instance, writes.row = instance, record_state_unflushed(instance, workflow)
     else:
         writes = None
@@ -165,9 +164,14 @@ def _close_row(row: HumanTask, workflow, user_id, now, closed: list | None) -> N
 
 
 def pending_changes(row) -> dict:
-    """The column values changed on an ORM row and not yet flushed."""
-    return {attr.key: attr.value for attr in inspect(row).attrs
-            if attr.key in row.__table__.c and attr.history.has_changes()}
+    """The column values changed on an ORM row and not yet flushed (most rows: none, known
+    from the row's `modified` flag without looking at each attribute)."""
+    state = inspect(row)
+    if not state.modified:
+        return {}
+    columns = row.__table__.c
+    return {key: state.attrs[key].value for key in set(state.manager) - state.unmodified
+            if key in columns and state.attrs[key].history.has_changes()}
 
 
 def _uuid(value: str):
