@@ -2,8 +2,8 @@
 trips for a completion on PostgreSQL).
 
 Every step changes the same rows: its instance (state, next timer, step label, under the
-optimistic `lock_version`), the human tasks it closes and opens, and its audit lines. While the step
-runs they wait here (`StepWrites`); `write_step` sends them at the end, one statement each,
+optimistic `lock_version`), the human tasks it closes and opens, and its audit lines. While
+the step runs they wait here (`StepWrites`); `write_step` sends them at the end, one statement each,
 after whatever the ORM still holds (rows the hooks added: letters, a dossier, new tasks).
 
 On PostgreSQL the step reads outside any transaction: one SELECT is one consistent snapshot,
@@ -122,7 +122,7 @@ def _write_rows(session, writes: StepWrites, guarded: bool) -> None:
             write_states(session, [writes.row])
     by_columns: dict[tuple, list] = {}  # rows with the same columns: one executemany
     for row in writes.closed:
-        by_columns.setdefault(tuple(sorted(row)), []).append(row)
+        by_columns.setdefault(tuple(sorted(set(row) - {"b_id"})), []).append(row)
     for columns, rows in by_columns.items():
         connection.execute(_close_tasks(columns), [_prefixed(row) for row in rows])
     if writes.opened:  # `inline()`: no id read back (none is needed before the commit)
@@ -139,7 +139,7 @@ def _guarded_update(keys: tuple[str, ...]):
     written = (update(table)
                .where(table.c.id == bindparam("b_id"),
                       table.c.lock_version == bindparam("b_version"))
-               .values({key: bindparam(f"v_{key}", type_=table.c[key].type) for key in keys}
+               .values(_set_from_params(table, keys)
                        | {"lock_version": table.c.lock_version + 1})
                .returning(table.c.id).cte("ecrite"))
     return select(func.version_attendue(func.count(), bindparam("b_id"))).select_from(written)
@@ -148,9 +148,13 @@ def _guarded_update(keys: tuple[str, ...]):
 @cache
 def _close_tasks(columns: tuple[str, ...]):
     table = HumanTask.__table__
-    return (update(table).where(table.c.id == bindparam("b_id"))
-            .values({key: bindparam(f"v_{key}", type_=table.c[key].type)
-                     for key in columns if key != "b_id"}))
+    return update(table).where(table.c.id == bindparam("b_id")).values(
+        _set_from_params(table, columns))
+
+
+def _set_from_params(table, columns: tuple[str, ...]) -> dict:
+    """SET column = :v_column for each column, typed as the column (JSON, dates)."""
+    return {key: bindparam(f"v_{key}", type_=table.c[key].type) for key in columns}
 
 
 def _prefixed(row: dict) -> dict:
